@@ -1,0 +1,57 @@
+"""Settings, declared once: name, default and help. The CLI and the README read this table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DB = Path("data") / "capacity.duckdb"
+DB_ENV_VAR = "CAPWATCH_DB"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable setting."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "db",
+        DB_ENV_VAR,
+        str(DEFAULT_DB),
+        "DuckDB database file read by the dashboard and every command.",
+    ),
+    Setting(
+        "sql_timeout_s",
+        "CAPWATCH_SQL_TIMEOUT",
+        "5",
+        "Wall-clock limit in seconds for ad hoc SQL in the app.",
+    ),
+    Setting(
+        "sql_max_rows_shown",
+        "CAPWATCH_SQL_MAX_ROWS",
+        "1000",
+        "Rows of an ad hoc SQL result shown on screen (the CSV has every row).",
+    ),
+)
+
+
+def setting(name: str) -> str:
+    """The value of a setting: its environment variable if set, else its default."""
+    for s in SETTINGS:
+        if s.name == name:
+            return os.environ.get(s.env) or s.default
+    raise KeyError(name)
+
+
+def resolve_db_path(db: Path | str | None = None) -> Path:
+    """`--db` if given, else `$CAPWATCH_DB`, else `data/capacity.duckdb` under the cwd."""
+    if db:
+        return Path(db)
+    return Path(setting("db"))

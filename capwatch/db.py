@@ -1,0 +1,343 @@
+"""The one module that owns the DuckDB database: schema, migrations, connections, writes.
+
+Readers share one read-only connection per database file and run each query on a cursor of
+their own (a DuckDB connection is not thread-safe; its cursors are).
+
+Writers never touch the live file. A write session copies the database beside itself, applies
+migrations and loads there, and on success swaps the copy into place with an atomic rename.
+So a reader (the dashboard) never sees a half-load and never blocks a load, a killed load
+leaves the live file exactly as it was, and readers pick up the new file on their next query.
+Concurrent writers queue on an advisory lock file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from capwatch import schema
+from capwatch.errors import DatabaseBusy, DatabaseMissing, SchemaTooOld
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One versioned step of the schema. Never edit a released one: add another."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "reference tables, capacity, daily activity and the load log",
+        tuple(schema.create_table_sql(t) for t in schema.TABLES),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+_META_DDL = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL
+)
+"""
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Bring a writable connection's schema up to date; recreate the views. Returns versions run."""
+    con.execute(_META_DDL)
+    done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied: list[int] = []
+    for m in MIGRATIONS:
+        if m.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        for stmt in m.statements:
+            con.execute(stmt)
+        con.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+            [m.version, m.description, _utcnow()],
+        )
+        con.execute("COMMIT")
+        applied.append(m.version)
+    for view in schema.VIEWS:
+        con.execute(schema.create_view_sql(view))
+    return applied
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version of an open database (0 if it was never migrated)."""
+    try:
+        row = con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0]
+    except duckdb.CatalogException:
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing database at the current schema version."""
+    if not path.exists():
+        raise DatabaseMissing(
+            f"No database at {path}. Run `capwatch demo` or `capwatch ingest FILES --db {path}`."
+        )
+    con = duckdb.connect(str(path), read_only=True)
+    version = schema_version(con)
+    if version != SCHEMA_VERSION:
+        con.close()
+        raise SchemaTooOld(
+            f"The database at {path} has schema version {version}, this capwatch needs "
+            f"{SCHEMA_VERSION}. Run `capwatch migrate --db {path}`."
+        )
+    return con
+
+
+def fetch_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run a query and return its rows as a Polars frame (through Arrow, no copy per row)."""
+    rel = con.sql(sql, params=params or None)
+    if rel is None:
+        return pl.DataFrame()
+    return rel.pl()
+
+
+def _file_identity(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Database:
+    """Read access to one database file, shared by threads; follows the file when it is replaced."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._identity: tuple[int, int, int] | None = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            try:
+                identity = _file_identity(self.path)
+            except FileNotFoundError:
+                identity = None
+            if self._con is None or identity != self._identity:
+                # The old connection stays usable by cursors already running on it; it is
+                # closed when the last of them lets go.
+                self._con = open_read_only(self.path)
+                self._identity = identity
+            return self._con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for one query (DuckDB connections are not thread-safe)."""
+        return self._connection().cursor()
+
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a read-only query and return a Polars frame."""
+        with contextlib.closing(self.cursor()) as cur:
+            return fetch_frame(cur, sql, params)
+
+    def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
+        """Run a query that returns one value."""
+        with contextlib.closing(self.cursor()) as cur:
+            rows = cur.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+    def version(self) -> tuple[int, int, int] | None:
+        """Identity of the file now open; changes whenever a load is swapped in."""
+        self._connection()
+        return self._identity
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con = None
+            self._identity = None
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """What the load log keeps about one file."""
+
+    table_name: str
+    file_name: str
+    file_path: str
+    file_hash: str
+    file_bytes: int
+    rows_read: int
+    warnings: str | None = None
+
+
+class Writer:
+    """A writable session on a private copy of the database (see `write_session`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
+        return fetch_frame(self.con, sql, params)
+
+    def loaded_hash(self, file_hash: str) -> pl.DataFrame:
+        """Earlier loads of a file with this content (empty if none)."""
+        return self.query(
+            "SELECT load_id, file_name, loaded_at FROM load_log WHERE file_hash = ?", [file_hash]
+        )
+
+    def store(
+        self,
+        record: LoadRecord,
+        table: str,
+        frame: pl.DataFrame,
+        *,
+        replace_keys: bool,
+        started: float,
+    ) -> int:
+        """Store one file's rows and its load-log entry in a single transaction.
+
+        `replace_keys` upserts on the table's primary key (reference tables, where a newer
+        file supersedes a row); otherwise rows are appended. Returns the new load_id.
+        """
+        target = schema.relation(table)
+        cols = [c for c in target.column_names if c != "load_id"]
+        select = ", ".join(schema.quote(c) for c in cols)
+        verb = "INSERT OR REPLACE INTO" if replace_keys else "INSERT INTO"
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            load_id = int(
+                self.con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[
+                    0
+                ][0]
+            )
+            self.con.register("_incoming", frame.select(cols))
+            self.con.execute(
+                f"{verb} {table} ({select}, load_id) SELECT {select}, ? FROM _incoming", [load_id]
+            )
+            self.con.unregister("_incoming")
+            self.con.execute(
+                "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    load_id,
+                    record.table_name,
+                    record.file_name,
+                    record.file_path,
+                    record.file_hash,
+                    record.file_bytes,
+                    record.rows_read,
+                    frame.height,
+                    record.warnings,
+                    _utcnow(),
+                    (time.perf_counter() - started) * 1000,
+                ],
+            )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return load_id
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def _write_lock(path: Path, wait_s: float) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock_path(path).open("a") as fh:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() > deadline:
+                    raise DatabaseBusy(
+                        f"Another capwatch process is writing to {path}; try again when it ends."
+                    ) from exc
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[Writer]:
+    """Open a private copy of the database for writing; swap it in only if the block succeeds.
+
+    Each `Writer.store` is its own transaction inside the copy, so one bad file does not undo
+    the good ones; the copy becomes the live database when the block exits normally.
+    """
+    path = Path(path)
+    with _write_lock(path, lock_wait_s):
+        staging = path.with_name(f".{path.name}.{os.getpid()}.staging")
+        for leftover in (staging, staging.with_name(staging.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        if path.exists():
+            shutil.copyfile(path, staging)
+        con = duckdb.connect(str(staging))
+        try:
+            apply_migrations(con)
+            yield Writer(con)
+            con.execute("CHECKPOINT")
+            con.close()
+            _fsync(staging)
+            os.replace(staging, path)
+            _fsync(path.parent)
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+            for leftover in (staging, staging.with_name(staging.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+
+
+def migrate(path: Path | str) -> list[int]:
+    """Create the database if missing and bring it to the current schema."""
+    with write_session(path) as writer:
+        applied = [
+            int(v)
+            for v in writer.query("SELECT version FROM schema_migrations")["version"].to_list()
+        ]
+    return applied
+
+
+def table_fingerprint(path: Path | str) -> dict[str, str]:
+    """A content hash per stored table (for tests and the Data page: did anything change?)."""
+    con = open_read_only(Path(path))
+    try:
+        out: dict[str, str] = {}
+        for t in schema.TABLES:
+            order = ", ".join(schema.quote(c) for c in t.column_names)
+            row = con.execute(
+                f"SELECT count(*), coalesce(sum(hash({order})), 0) FROM {t.name}"
+            ).fetchall()[0]
+            out[t.name] = f"{row[0]}:{row[1]}"
+        return out
+    finally:
+        con.close()

@@ -1,0 +1,29 @@
+"""Exceptions that carry a message fit to show a user (no traceback needed)."""
+
+
+class CapwatchError(Exception):
+    """Base class: the message is plain English and safe to show to a user."""
+
+
+class DatabaseMissing(CapwatchError):
+    """The database file does not exist yet."""
+
+
+class SchemaTooOld(CapwatchError):
+    """The database was written by an older capwatch and must be migrated by a writer."""
+
+
+class DatabaseBusy(CapwatchError):
+    """Another process holds the write lock."""
+
+
+class InputRejected(CapwatchError):
+    """An input file failed validation; nothing from it was loaded."""
+
+
+class QueryRefused(CapwatchError):
+    """User SQL that the sandbox will not run."""
+
+
+class QueryInterrupted(CapwatchError):
+    """User SQL stopped because it ran past its time limit."""

@@ -1,0 +1,465 @@
+"""The data dictionary: every stored table and documented view, its grain and its columns.
+
+This is the one source of truth for the database's shape. `capwatch.db` builds the tables and
+views from it, `capwatch schema` prints it, the README shows it, and the SQL page browses it.
+Nothing here touches DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, DuckDB type and what it means."""
+
+    name: str
+    type: str
+    description: str
+    not_null: bool = False
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A stored table (`sql` empty) or a documented view (`sql` is its SELECT)."""
+
+    name: str
+    grain: str
+    description: str
+    columns: tuple[Column, ...]
+    sql: str = ""
+    primary_key: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_view(self) -> bool:
+        return bool(self.sql)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def quote(name: str) -> str:
+    """Quote an identifier for DuckDB (`group` is a reserved word)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+LOAD_ID = Column("load_id", "INTEGER", "The load that wrote this row (see `load_log`).", True)
+
+TABLES: tuple[Relation, ...] = (
+    Relation(
+        "load_log",
+        "one row per file loaded",
+        "Every file that was loaded: where it came from, its content hash and what it added. "
+        "Rejected files are not recorded here: a rejected file changes nothing.",
+        (
+            Column("load_id", "INTEGER", "Identifier of the load; every stored row carries it.", True),
+            Column("table_name", "VARCHAR", "Input table the file was read as.", True),
+            Column("file_name", "VARCHAR", "File name as given.", True),
+            Column("file_path", "VARCHAR", "Absolute path of the file when it was loaded.", True),
+            Column("file_hash", "VARCHAR", "SHA-256 of the file's bytes; a file is loaded once.", True),
+            Column("file_bytes", "BIGINT", "Size of the file in bytes.", True),
+            Column("rows_read", "BIGINT", "Data rows read from the file.", True),
+            Column("rows_stored", "BIGINT", "Rows stored (activity is stored per day).", True),
+            Column("warnings", "VARCHAR", "Data-quality warnings noted while loading, if any."),
+            Column("loaded_at", "TIMESTAMP", "When the load committed (UTC).", True),
+            Column("duration_ms", "DOUBLE", "How long reading, checking and storing took.", True),
+        ),
+        primary_key=("load_id",),
+    ),
+    Relation(
+        "providers",
+        "one row per provider",
+        "Independent-sector organisations holding a contract.",
+        (
+            Column("provider_code", "VARCHAR", "ODS-style provider code, e.g. NX1.", True),
+            Column("provider_name", "VARCHAR", "Provider name.", True),
+            Column("group", "VARCHAR", "Parent company; several providers may share one.", True),
+            Column("region", "VARCHAR", "NHS England region of the provider.", True),
+            LOAD_ID,
+        ),
+        primary_key=("provider_code",),
+    ),
+    Relation(
+        "sites",
+        "one row per site",
+        "Hospitals and clinics of each provider.",
+        (
+            Column("site_code", "VARCHAR", "Five-character site code, e.g. NX101.", True),
+            Column("provider_code", "VARCHAR", "Provider that runs the site.", True),
+            Column("site_name", "VARCHAR", "Site name.", True),
+            Column("region", "VARCHAR", "NHS England region of the site.", True),
+            Column("latitude", "DOUBLE", "Latitude (optional)."),
+            Column("longitude", "DOUBLE", "Longitude (optional)."),
+            LOAD_ID,
+        ),
+        primary_key=("site_code",),
+    ),
+    Relation(
+        "contracts",
+        "one row per contract",
+        "Contracts between the NHS and a provider, with their monthly value.",
+        (
+            Column("contract_id", "VARCHAR", "Contract identifier.", True),
+            Column("provider_code", "VARCHAR", "Provider holding the contract.", True),
+            Column("start_date", "DATE", "First day covered.", True),
+            Column("end_date", "DATE", "Last day covered.", True),
+            Column("monthly_value_gbp", "DOUBLE", "Contract value per month, £.", True),
+            Column("status", "VARCHAR", "Contract status, e.g. active or removed."),
+            Column("removed_date", "DATE", "Day the provider was taken off the contract."),
+            Column("removal_reason", "VARCHAR", "Why the provider was taken off."),
+            LOAD_ID,
+        ),
+        primary_key=("contract_id",),
+    ),
+    Relation(
+        "unit_prices",
+        "one row per service line × activity type",
+        "Illustrative reference price of one unit; activity_type '' is the line's default price.",
+        (
+            Column("service_line", "VARCHAR", "diagnostics, day_case, chemotherapy or outpatients.", True),
+            Column("activity_type", "VARCHAR", "Activity type, or '' for the default price.", True),
+            Column("unit_price_gbp", "DOUBLE", "Price of one unit, £.", True),
+            LOAD_ID,
+        ),
+        primary_key=("service_line", "activity_type"),
+    ),
+    Relation(
+        "capacity",
+        "one row per week × site × service line × activity type",
+        "Units contracted / made available to the NHS. activity_type '' means the whole line.",
+        (
+            Column("site_code", "VARCHAR", "Site.", True),
+            Column("service_line", "VARCHAR", "Service line.", True),
+            Column("activity_type", "VARCHAR", "Activity type the capacity names, or ''.", True),
+            Column("week_start", "DATE", "Monday of the week.", True),
+            Column("capacity_units", "BIGINT", "Units of capacity made available.", True),
+            LOAD_ID,
+        ),
+        primary_key=("site_code", "service_line", "activity_type", "week_start"),
+    ),
+    Relation(
+        "activity_daily",
+        "one row per load × day × site × service line × activity type × funding",
+        "Units delivered, summed from event-level returns to the day at load time.",
+        (
+            Column("site_code", "VARCHAR", "Site.", True),
+            Column("service_line", "VARCHAR", "Service line.", True),
+            Column("activity_type", "VARCHAR", "Activity type, or '' where the return gave none.", True),
+            Column("activity_date", "DATE", "Day the activity was delivered.", True),
+            Column("funding", "VARCHAR", "nhs or private.", True),
+            Column("units", "BIGINT", "Units delivered.", True),
+            Column("source_rows", "BIGINT", "Event rows in the source file summed into this row.", True),
+            LOAD_ID,
+        ),
+    ),
+)
+
+_GEO = (
+    Column("provider_code", "VARCHAR", "Provider."),
+    Column("provider_name", "VARCHAR", "Provider name."),
+    Column("group", "VARCHAR", "Parent company."),
+    Column("region", "VARCHAR", "NHS England region (of the site)."),
+)
+
+_MEASURES = (
+    Column("capacity_units", "BIGINT", "Units of capacity contracted."),
+    Column("nhs_units", "BIGINT", "NHS-funded units delivered."),
+    Column("private_units", "BIGINT", "Privately funded units delivered."),
+    Column(
+        "utilisation",
+        "DOUBLE",
+        "nhs_units ÷ capacity_units; NULL where capacity is 0. A ratio of sums.",
+    ),
+    Column("capacity_value_gbp", "DOUBLE", "Capacity units × unit price, £."),
+    Column("nhs_value_gbp", "DOUBLE", "NHS units × unit price of their activity type, £."),
+    Column(
+        "unused_capacity_cost_gbp",
+        "DOUBLE",
+        "Σ max(capacity − NHS units, 0) × unit price, floored at the grain capacity is given, £.",
+    ),
+)
+
+# Activity of a type T meets the capacity row that names T if the site has one that week,
+# otherwise the row for the whole line (activity_type ''). Anything left meets no capacity.
+_CAPACITY_USE_SQL = """
+WITH act AS (
+    SELECT site_code, service_line, activity_type,
+           CAST(date_trunc('week', activity_date) AS DATE) AS week_start,
+           sum(units) FILTER (WHERE funding = 'nhs') AS nhs_units,
+           sum(units) FILTER (WHERE funding = 'private') AS private_units
+    FROM activity_daily
+    GROUP BY ALL
+),
+matched AS (
+    SELECT a.*,
+           CASE WHEN typed.site_code IS NOT NULL THEN a.activity_type
+                WHEN whole.site_code IS NOT NULL THEN ''
+           END AS capacity_activity_type
+    FROM act a
+    LEFT JOIN capacity typed
+      ON typed.site_code = a.site_code AND typed.service_line = a.service_line
+     AND typed.week_start = a.week_start AND typed.activity_type = a.activity_type
+     AND a.activity_type <> ''
+    LEFT JOIN capacity whole
+      ON whole.site_code = a.site_code AND whole.service_line = a.service_line
+     AND whole.week_start = a.week_start AND whole.activity_type = ''
+),
+used AS (
+    SELECT site_code, service_line, capacity_activity_type AS activity_type, week_start,
+           sum(coalesce(nhs_units, 0)) AS nhs_units
+    FROM matched WHERE capacity_activity_type IS NOT NULL
+    GROUP BY ALL
+)
+SELECT c.week_start, c.site_code, c.service_line, c.activity_type, c.capacity_units,
+       CAST(coalesce(u.nhs_units, 0) AS BIGINT) AS nhs_units,
+       coalesce(typed.unit_price_gbp, dflt.unit_price_gbp) AS unit_price_gbp,
+       c.capacity_units * coalesce(typed.unit_price_gbp, dflt.unit_price_gbp)
+           AS capacity_value_gbp,
+       CAST(greatest(c.capacity_units - coalesce(u.nhs_units, 0), 0) AS BIGINT) AS unused_units,
+       greatest(c.capacity_units - coalesce(u.nhs_units, 0), 0)
+           * coalesce(typed.unit_price_gbp, dflt.unit_price_gbp) AS unused_capacity_cost_gbp,
+       c.load_id
+FROM capacity c
+LEFT JOIN used u USING (site_code, service_line, activity_type, week_start)
+LEFT JOIN unit_prices typed
+  ON typed.service_line = c.service_line AND typed.activity_type = c.activity_type
+ AND c.activity_type <> ''
+LEFT JOIN unit_prices dflt ON dflt.service_line = c.service_line AND dflt.activity_type = ''
+"""
+
+_ACTIVITY_WEEKLY_SQL = """
+SELECT CAST(date_trunc('week', a.activity_date) AS DATE) AS week_start,
+       a.site_code, a.service_line, a.activity_type,
+       CAST(coalesce(sum(a.units) FILTER (WHERE a.funding = 'nhs'), 0) AS BIGINT) AS nhs_units,
+       CAST(coalesce(sum(a.units) FILTER (WHERE a.funding = 'private'), 0) AS BIGINT)
+           AS private_units,
+       any_value(coalesce(typed.unit_price_gbp, dflt.unit_price_gbp)) AS unit_price_gbp,
+       coalesce(sum(a.units) FILTER (WHERE a.funding = 'nhs'), 0)
+           * any_value(coalesce(typed.unit_price_gbp, dflt.unit_price_gbp)) AS nhs_value_gbp
+FROM activity_daily a
+LEFT JOIN unit_prices typed
+  ON typed.service_line = a.service_line AND typed.activity_type = a.activity_type
+ AND a.activity_type <> ''
+LEFT JOIN unit_prices dflt ON dflt.service_line = a.service_line AND dflt.activity_type = ''
+GROUP BY ALL
+"""
+
+_UTILISATION_WEEKLY_SQL = """
+WITH cap AS (
+    SELECT week_start, site_code, service_line,
+           sum(capacity_units) AS capacity_units,
+           sum(capacity_value_gbp) AS capacity_value_gbp,
+           sum(unused_capacity_cost_gbp) AS unused_capacity_cost_gbp
+    FROM capacity_use GROUP BY ALL
+),
+act AS (
+    SELECT week_start, site_code, service_line,
+           sum(nhs_units) AS nhs_units, sum(private_units) AS private_units,
+           sum(nhs_value_gbp) AS nhs_value_gbp
+    FROM activity_weekly GROUP BY ALL
+)
+SELECT week_start, site_code, s.site_name, s.provider_code, p.provider_name, p."group",
+       s.region, service_line,
+       CAST(coalesce(cap.capacity_units, 0) AS BIGINT) AS capacity_units,
+       CAST(coalesce(act.nhs_units, 0) AS BIGINT) AS nhs_units,
+       CAST(coalesce(act.private_units, 0) AS BIGINT) AS private_units,
+       coalesce(act.nhs_units, 0) / nullif(coalesce(cap.capacity_units, 0), 0) AS utilisation,
+       coalesce(cap.capacity_value_gbp, 0) AS capacity_value_gbp,
+       coalesce(act.nhs_value_gbp, 0) AS nhs_value_gbp,
+       coalesce(cap.unused_capacity_cost_gbp, 0) AS unused_capacity_cost_gbp
+FROM cap FULL OUTER JOIN act USING (week_start, site_code, service_line)
+LEFT JOIN sites s USING (site_code)
+LEFT JOIN providers p ON p.provider_code = s.provider_code
+"""
+
+_UTILISATION_PROVIDER_SQL = """
+SELECT provider_code, any_value(provider_name) AS provider_name, any_value("group") AS "group",
+       any_value(region) AS region, service_line,
+       count(DISTINCT site_code) AS sites, count(DISTINCT week_start) AS weeks,
+       min(week_start) AS first_week, max(week_start) AS last_week,
+       CAST(sum(capacity_units) AS BIGINT) AS capacity_units,
+       CAST(sum(nhs_units) AS BIGINT) AS nhs_units,
+       CAST(sum(private_units) AS BIGINT) AS private_units,
+       sum(nhs_units) / nullif(sum(capacity_units), 0) AS utilisation,
+       sum(capacity_value_gbp) AS capacity_value_gbp,
+       sum(nhs_value_gbp) AS nhs_value_gbp,
+       sum(unused_capacity_cost_gbp) AS unused_capacity_cost_gbp
+FROM utilisation_weekly
+GROUP BY provider_code, service_line
+"""
+
+# A week's share of a contract is its monthly value × 12 ÷ 365 for each day of that week the
+# contract covers (from start_date to the earlier of end_date and the day before removal).
+_CONTRACT_WEEKLY_SQL = """
+WITH spans AS (
+    SELECT contract_id, provider_code, monthly_value_gbp, status, start_date,
+           least(end_date, coalesce(removed_date - 1, end_date)) AS last_date
+    FROM contracts
+),
+weeks AS (
+    SELECT spans.*, CAST(w AS DATE) AS week_start
+    FROM spans,
+         unnest(generate_series(CAST(date_trunc('week', start_date) AS TIMESTAMP),
+                                CAST(last_date AS TIMESTAMP), INTERVAL 7 DAY)) AS t(w)
+    WHERE last_date >= start_date
+)
+SELECT contract_id, provider_code, week_start, status,
+       CAST(date_diff('day', greatest(week_start, start_date),
+                      least(CAST(week_start + 6 AS DATE), last_date)) + 1 AS INTEGER)
+           AS days_covered,
+       monthly_value_gbp * 12 / 365
+           * (date_diff('day', greatest(week_start, start_date),
+                        least(CAST(week_start + 6 AS DATE), last_date)) + 1)
+           AS contract_value_gbp
+FROM weeks
+"""
+
+_DATA_QUALITY_SQL = """
+SELECT week_start, site_code, provider_code, service_line, 'nhs_above_capacity' AS check_name,
+       'NHS units (' || nhs_units || ') above capacity (' || capacity_units || ')' AS detail
+FROM utilisation_weekly WHERE capacity_units > 0 AND nhs_units > capacity_units
+UNION ALL
+SELECT week_start, site_code, provider_code, service_line, 'activity_without_capacity',
+       nhs_units || ' NHS and ' || private_units || ' private units with no capacity'
+FROM utilisation_weekly WHERE capacity_units = 0 AND (nhs_units > 0 OR private_units > 0)
+UNION ALL
+SELECT NULL, NULL, provider_code, NULL, 'provider_without_contract',
+       'provider ' || provider_code || ' has no contract'
+FROM providers WHERE provider_code NOT IN (SELECT provider_code FROM contracts)
+"""
+
+VIEWS: tuple[Relation, ...] = (
+    Relation(
+        "activity_weekly",
+        "one row per week × site × service line × activity type",
+        "Activity summed to the week (weeks start on Monday), valued at the unit price.",
+        (
+            Column("week_start", "DATE", "Monday of the week."),
+            Column("site_code", "VARCHAR", "Site."),
+            Column("service_line", "VARCHAR", "Service line."),
+            Column("activity_type", "VARCHAR", "Activity type, or ''."),
+            Column("nhs_units", "BIGINT", "NHS-funded units delivered."),
+            Column("private_units", "BIGINT", "Privately funded units delivered."),
+            Column("unit_price_gbp", "DOUBLE", "Unit price of the type (line default if none)."),
+            Column("nhs_value_gbp", "DOUBLE", "nhs_units × unit_price_gbp."),
+        ),
+        sql=_ACTIVITY_WEEKLY_SQL,
+    ),
+    Relation(
+        "capacity_use",
+        "one row per capacity row: week × site × service line × activity type",
+        "Each capacity row with the NHS units that used it and the cost of the unused part. "
+        "Activity of a type meets capacity naming that type, else the line's untyped capacity.",
+        (
+            Column("week_start", "DATE", "Monday of the week."),
+            Column("site_code", "VARCHAR", "Site."),
+            Column("service_line", "VARCHAR", "Service line."),
+            Column("activity_type", "VARCHAR", "Activity type the capacity names, or ''."),
+            Column("capacity_units", "BIGINT", "Units of capacity."),
+            Column("nhs_units", "BIGINT", "NHS units that met this capacity."),
+            Column("unit_price_gbp", "DOUBLE", "Unit price of the type (line default if none)."),
+            Column("capacity_value_gbp", "DOUBLE", "capacity_units × unit_price_gbp."),
+            Column("unused_units", "BIGINT", "max(capacity_units − nhs_units, 0)."),
+            Column("unused_capacity_cost_gbp", "DOUBLE", "unused_units × unit_price_gbp."),
+            Column("load_id", "INTEGER", "Load that wrote the capacity row."),
+        ),
+        sql=_CAPACITY_USE_SQL,
+    ),
+    Relation(
+        "utilisation_weekly",
+        "one row per week × site × service line",
+        "Capacity against NHS and private activity, the core of every page.",
+        (
+            Column("week_start", "DATE", "Monday of the week."),
+            Column("site_code", "VARCHAR", "Site."),
+            Column("site_name", "VARCHAR", "Site name."),
+            *_GEO,
+            Column("service_line", "VARCHAR", "Service line."),
+            *_MEASURES,
+        ),
+        sql=_UTILISATION_WEEKLY_SQL,
+    ),
+    Relation(
+        "utilisation_provider",
+        "one row per provider × service line, over every loaded week",
+        "utilisation_weekly rolled up to the provider (ratios of sums, never means of ratios).",
+        (
+            *(c for c in _GEO),
+            Column("service_line", "VARCHAR", "Service line."),
+            Column("sites", "BIGINT", "Sites with capacity or activity."),
+            Column("weeks", "BIGINT", "Weeks with capacity or activity."),
+            Column("first_week", "DATE", "First week."),
+            Column("last_week", "DATE", "Last week."),
+            *_MEASURES,
+        ),
+        sql=_UTILISATION_PROVIDER_SQL,
+    ),
+    Relation(
+        "contract_weekly",
+        "one row per contract × week it covers",
+        "Contract value apportioned to each week: monthly value × 12 ÷ 365 per day covered.",
+        (
+            Column("contract_id", "VARCHAR", "Contract."),
+            Column("provider_code", "VARCHAR", "Provider."),
+            Column("week_start", "DATE", "Monday of the week."),
+            Column("status", "VARCHAR", "Contract status."),
+            Column("days_covered", "INTEGER", "Days of the week the contract covers (1–7)."),
+            Column("contract_value_gbp", "DOUBLE", "Contract value apportioned to the week, £."),
+        ),
+        sql=_CONTRACT_WEEKLY_SQL,
+    ),
+    Relation(
+        "data_quality",
+        "one row per finding",
+        "Warnings about loaded data that are allowed but worth a look.",
+        (
+            Column("week_start", "DATE", "Week, where the finding has one."),
+            Column("site_code", "VARCHAR", "Site, where the finding has one."),
+            Column("provider_code", "VARCHAR", "Provider."),
+            Column("service_line", "VARCHAR", "Service line, where the finding has one."),
+            Column("check_name", "VARCHAR", "Which check found it."),
+            Column("detail", "VARCHAR", "What was found."),
+        ),
+        sql=_DATA_QUALITY_SQL,
+    ),
+)
+
+RELATIONS: tuple[Relation, ...] = TABLES + VIEWS
+
+
+def relation(name: str) -> Relation:
+    """Look up a documented table or view by name."""
+    for r in RELATIONS:
+        if r.name == name:
+            return r
+    known = ", ".join(r.name for r in RELATIONS)
+    raise KeyError(f"unknown table or view {name!r}; documented ones are: {known}")
+
+
+def create_table_sql(table: Relation) -> str:
+    """DDL for a stored table."""
+    cols = [
+        f"{quote(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in table.columns
+    ]
+    if table.primary_key:
+        cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in table.primary_key)})")
+    return f"CREATE TABLE IF NOT EXISTS {table.name} (\n    " + ",\n    ".join(cols) + "\n)"
+
+
+def create_view_sql(view: Relation) -> str:
+    """DDL for a documented view."""
+    return f"CREATE OR REPLACE VIEW {view.name} AS {view.sql}"
+
+
+def dictionary_markdown() -> str:
+    """The data dictionary as Markdown (printed by `capwatch schema`, shown in the README)."""
+    lines: list[str] = []
+    for r in RELATIONS:
+        kind = "view" if r.is_view else "table"
+        lines += [f"### `{r.name}` ({kind})", "", f"{r.description} Grain: {r.grain}.", ""]
+        lines += ["| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in r.columns]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,215 @@
+"""The loader: each file is read, checked and stored whole, or rejected whole with its problems.
+
+Activity files (the big ones) are scanned once in streaming mode, normalised, flag-counted and
+summed to the day in the same pass; they are only read again if that pass found a problem.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from capwatch import db
+from pipelines import validate
+from pipelines.contract import InputTable
+from pipelines.normalise import flag_columns, normalise
+from pipelines.problems import FileRejected, Problem
+from pipelines.read import ROW, ScannedFile, discover, file_hash, scan
+
+STORED_AS = {"activity": "activity_daily"}
+ACTIVITY_GRAIN = ["site_code", "service_line", "activity_type", "activity_date", "funding"]
+
+Status = Literal["loaded", "skipped", "rejected"]
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file."""
+
+    path: Path
+    table: str
+    status: Status
+    rows_read: int = 0
+    rows_stored: int = 0
+    load_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    total_problems: int = 0
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if self.status == "loaded":
+            extra = f"; {'; '.join(self.notes)}" if self.notes else ""
+            return (
+                f"loaded   {self.path} as {self.table}: {self.rows_read:,} rows read, "
+                f"{self.rows_stored:,} stored (load {self.load_id}){extra}"
+            )
+        if self.status == "skipped":
+            return f"skipped  {self.path}: {'; '.join(self.notes)}"
+        shown = len(self.problems)
+        more = f" (first {shown} shown)" if self.total_problems > shown else ""
+        return f"rejected {self.path}: {self.total_problems:,} problem(s){more}, nothing loaded"
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one `ingest` run."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status != "rejected" for o in self.outcomes)
+
+    def count(self, status: Status) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+def ingest(paths: list[Path], db_path: Path) -> IngestReport:
+    """Load files and folders into the database at `db_path`, each file all-or-nothing."""
+    report = IngestReport()
+    files, problems = discover(paths)
+    for p in problems:
+        report.outcomes.append(
+            FileOutcome(Path(p.file), "?", "rejected", problems=[p], total_problems=1)
+        )
+    if not files:
+        return report
+    with db.write_session(db_path) as writer:
+        for path, table in files:
+            report.outcomes.append(load_file(writer, path, table))
+    return report
+
+
+def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
+    """Read, check and store one file in one transaction; never raises for bad input."""
+    started = time.perf_counter()
+    digest = file_hash(path)
+    earlier = writer.loaded_hash(digest)
+    if not earlier.is_empty():
+        first = earlier.row(0, named=True)
+        return FileOutcome(
+            path,
+            table.name,
+            "skipped",
+            load_id=first["load_id"],
+            notes=[
+                f"the same content was already loaded as {first['file_name']} "
+                f"(load {first['load_id']}); nothing changed"
+            ],
+            seconds=time.perf_counter() - started,
+        )
+    scanned: ScannedFile | None = None
+    try:
+        scanned = scan(path, table)
+        frame, rows_read = _checked_frame(writer, scanned)
+        record = db.LoadRecord(
+            table_name=table.name,
+            file_name=path.name,
+            file_path=str(path.resolve()),
+            file_hash=digest,
+            file_bytes=path.stat().st_size,
+            rows_read=rows_read,
+            warnings="; ".join(scanned.notes) or None,
+        )
+        load_id = writer.store(
+            record,
+            STORED_AS.get(table.name, table.name),
+            frame,
+            replace_keys=table.layer == "reference",
+            started=started,
+        )
+    except FileRejected as rejected:
+        return FileOutcome(
+            path,
+            table.name,
+            "rejected",
+            problems=rejected.problems,
+            total_problems=rejected.total,
+            seconds=time.perf_counter() - started,
+        )
+    except pl.exceptions.PolarsError as exc:
+        problem = Problem(str(path), None, None, f"cannot read the file: {_first_line(exc)}")
+        return FileOutcome(path, table.name, "rejected", problems=[problem], total_problems=1)
+    finally:
+        if scanned is not None:
+            scanned.close()
+    return FileOutcome(
+        path,
+        table.name,
+        "loaded",
+        rows_read=rows_read,
+        rows_stored=frame.height,
+        load_id=load_id,
+        notes=scanned.notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _checked_frame(writer: db.Writer, scanned: ScannedFile) -> tuple[pl.DataFrame, int]:
+    """The frame to store and the number of rows read, or FileRejected with every problem."""
+    table = scanned.table
+    lf = normalise(scanned.frame, table)
+    flags = flag_columns(table)
+    if table.name == "activity":
+        frame = (
+            lf.group_by(ACTIVITY_GRAIN)
+            .agg(
+                pl.col("units").sum(),
+                pl.len().alias("source_rows"),
+                pl.col(ROW).min(),
+                *(pl.col(f).sum() for f in flags),
+            )
+            .collect(engine="streaming")
+        )
+        rows_read = int(frame["source_rows"].sum())
+    else:
+        frame = lf.collect(engine="streaming")
+        rows_read = frame.height
+    if rows_read == 0:
+        raise FileRejected([Problem(str(scanned.path), None, None, "no data rows below the header")])
+    bad_values = validate.count_flags(frame, table)
+    if bad_values:
+        raise FileRejected(validate.value_problems(scanned), total=bad_values)
+    problems = _table_problems(writer, frame, table, str(scanned.path))
+    if problems:
+        raise FileRejected(problems)
+    return frame, rows_read
+
+
+def _table_problems(
+    writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str
+) -> list[Problem]:
+    problems = validate.duplicate_key_problems(frame, table, file)
+    if "provider_code" in frame.columns and table.name != "providers":
+        known = set(writer.query("SELECT provider_code FROM providers")["provider_code"])
+        problems += validate.unknown_code_problems(frame, "provider_code", known, "provider", file)
+    if "site_code" in frame.columns and table.name != "sites":
+        known = set(writer.query("SELECT site_code FROM sites")["site_code"])
+        problems += validate.unknown_code_problems(frame, "site_code", known, "site", file)
+    if table.name == "contracts":
+        problems += validate.contract_date_problems(frame, file)
+    if table.name == "capacity":
+        key = list(table.key)
+        existing = writer.query(
+            f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM capacity c "
+            "JOIN load_log l USING (load_id)"
+        )
+        problems += validate.overlap_problems(frame, existing, key, file, "capacity")
+    if table.name == "activity":
+        key = ["site_code", "service_line", "activity_date"]
+        existing = writer.query(
+            "SELECT DISTINCT site_code, service_line, activity_date, a.load_id, l.file_name "
+            "FROM activity_daily a JOIN load_log l USING (load_id)"
+        )
+        incoming = frame.group_by(key).agg(pl.col(ROW).min())
+        problems += validate.overlap_problems(incoming, existing, key, file, "activity")
+    return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))

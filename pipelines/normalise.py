@@ -1,0 +1,156 @@
+"""Turn text columns into typed, normalised ones, flagging every value that cannot be read.
+
+For each contract column `c` the normalised frame holds the typed `c` and a boolean `_bad_c`
+that is true where the value is missing but required, or present but invalid. Flags are counted
+in the same pass that aggregates the data; messages are written only for rows that need one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import polars as pl
+
+from pipelines.contract import FUNDING, REGIONS, SERVICE_LINES, InputColumn, InputTable, Kind
+
+MAX_UNITS = 1_000_000
+MAX_MONEY_GBP = 10_000_000_000
+MAX_TEXT = 500
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+_REGION_KEYS = {re.sub(r"[^a-z]", "", r.lower()): r for r in REGIONS}
+
+
+def bad(name: str) -> str:
+    """Name of the flag column for column `name`."""
+    return f"_bad_{name}"
+
+
+def _text(c: str) -> pl.Expr:
+    """Trimmed text, with empty strings read as missing."""
+    t = pl.col(c).str.strip_chars()
+    return pl.when(t.str.len_chars() > 0).then(t)
+
+
+def _snake(c: str) -> pl.Expr:
+    """Lower case, spaces and hyphens as underscores: 'Day case' → day_case."""
+    return _text(c).str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+
+
+def _number(c: str) -> pl.Expr:
+    """A number, allowing a £ sign, spaces and thousands separators (1,234.50)."""
+    t = _text(c).str.replace_all(r"[£\s]", "")
+    t = pl.when(t.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")).then(
+        t.str.replace_all(",", "")
+    ).otherwise(t)
+    return t.cast(pl.Float64, strict=False)
+
+
+def _date(c: str) -> pl.Expr:
+    """ISO 8601 (2020-06-01, time part ignored) or UK day-first (01/06/2020)."""
+    t = _text(c)
+    iso = t.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T][\d:.]*)?$", 1).str.strptime(
+        pl.Date, "%Y-%m-%d", strict=False
+    )
+    uk = (
+        t.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})$", 1)
+        .str.replace(r"^(\d)/", "0$1/")
+        .str.replace(r"/(\d)/", "/0$1/")
+        .str.strptime(pl.Date, "%d/%m/%Y", strict=False)
+    )
+    d = pl.coalesce(iso, uk)
+    return pl.when(d.dt.year().is_between(FIRST_YEAR, LAST_YEAR)).then(d)
+
+
+def _value(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, is-valid-when-present) for one column."""
+    c = col.name
+    kind: Kind = col.kind
+    if kind in ("provider_code", "site_code", "identifier"):
+        v = _text(c).str.to_uppercase() if kind != "identifier" else _text(c)
+        pattern = {
+            "provider_code": r"^[A-Z0-9]{3,5}$",
+            "site_code": r"^[A-Z0-9]{5}$",
+            "identifier": r"^.{1,50}$",
+        }[kind]
+        return v, v.str.contains(pattern)
+    if kind == "text":
+        v = _text(c)
+        return v, v.str.len_chars() <= MAX_TEXT
+    if kind == "region":
+        key = _text(c).str.to_lowercase().str.replace_all("&", "and").str.replace_all(r"[^a-z]", "")
+        v = key.replace_strict(_REGION_KEYS, default=None, return_dtype=pl.String)
+        return v, v.is_not_null()
+    if kind in ("service_line", "funding"):
+        allowed = SERVICE_LINES if kind == "service_line" else FUNDING
+        v = _snake(c)
+        return v, v.is_in(allowed)
+    if kind == "activity_type":
+        v = _snake(c)
+        return v.fill_null(""), v.str.contains(r"^[a-z0-9_]{1,60}$")
+    if kind in ("date", "monday"):
+        v = _date(c)
+        ok = v.is_not_null() & (v.dt.weekday() == 1) if kind == "monday" else v.is_not_null()
+        return v, ok
+    if kind == "units":
+        n = _number(c)
+        ok = n.is_finite() & (n >= 0) & (n == n.floor()) & (n <= MAX_UNITS)
+        return pl.when(ok).then(n).cast(pl.Int64), ok
+    if kind == "money":
+        n = _number(c)
+        return n, n.is_finite() & (n >= 0) & (n <= MAX_MONEY_GBP)
+    if kind in ("latitude", "longitude"):
+        n = _number(c)
+        limit = 90 if kind == "latitude" else 180
+        return n, n.is_finite() & n.abs().le(limit)
+    raise ValueError(f"unknown column kind {kind}")
+
+
+def normalise(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
+    """Typed columns plus a `_bad_<column>` flag for each; optional columns filled with defaults."""
+    present = set(lf.collect_schema().names())
+    missing_optional = [c for c in table.columns if c.name not in present]
+    lf = lf.with_columns(pl.lit(None, pl.String).alias(c.name) for c in missing_optional)
+    exprs: list[pl.Expr] = []
+    for col in table.columns:
+        value, valid = _value(col)
+        present_raw = _text(col.name).is_not_null()
+        flag = (
+            pl.when(present_raw).then(~valid.fill_null(False)).otherwise(pl.lit(col.required))
+        )
+        exprs += [value.alias(col.name), flag.alias(bad(col.name))]
+    lf = lf.with_columns(exprs)
+    if table.name == "activity":
+        lf = lf.with_columns(pl.col("units").fill_null(1))
+    return lf
+
+
+def flag_columns(table: InputTable) -> list[str]:
+    return [bad(c.name) for c in table.columns]
+
+
+_ADVICE: dict[Kind, Callable[[InputColumn], str]] = {
+    "provider_code": lambda _: "a provider code is 3 to 5 letters or digits, e.g. NX1",
+    "site_code": lambda _: "a site code is 5 letters or digits, e.g. NX101",
+    "identifier": lambda _: "an identifier is 1 to 50 characters",
+    "text": lambda _: f"text must be at most {MAX_TEXT} characters",
+    "region": lambda _: "use one of the NHS England regions: " + ", ".join(REGIONS),
+    "service_line": lambda _: "use one of " + ", ".join(SERVICE_LINES),
+    "funding": lambda _: "use nhs or private",
+    "activity_type": lambda _: "use letters, digits and underscores, e.g. mri",
+    "date": lambda _: f"use YYYY-MM-DD or DD/MM/YYYY, years {FIRST_YEAR}–{LAST_YEAR}",
+    "monday": lambda _: "use the date of the Monday that starts the week (YYYY-MM-DD or DD/MM/YYYY)",
+    "units": lambda _: f"use a whole number from 0 to {MAX_UNITS:,}",
+    "money": lambda _: "use an amount in pounds of 0 or more, e.g. 1250.50",
+    "latitude": lambda _: "use decimal degrees between -90 and 90",
+    "longitude": lambda _: "use decimal degrees between -180 and 180",
+}
+
+
+def explain(col: InputColumn, raw: str | None) -> str:
+    """The message for a flagged value: what is wrong and what to write instead."""
+    if raw is None or not raw.strip():
+        return f"{col.name} is empty but required"
+    shown = raw if len(raw) <= 40 else raw[:37] + "..."
+    return f"{shown!r} is not a valid {col.name}: {_ADVICE[col.kind](col)}"

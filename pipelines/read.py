@@ -1,0 +1,268 @@
+"""Every file read lives here: find input files, then scan each into a lazy frame of text.
+
+Columns come back under their contract names, all as strings (types are the normaliser's job),
+with `_row`: the row number a person sees in the file or spreadsheet (header = row 1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.contract import InputTable, header_key, table_for_file
+from pipelines.problems import FileRejected, Problem
+
+SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
+ROW = "_row"
+_SNIFF_BYTES = 1 << 16
+
+
+@dataclass
+class ScannedFile:
+    """A file ready to normalise: its lazy frame, and notes made while reading it."""
+
+    path: Path
+    table: InputTable
+    frame: pl.LazyFrame
+    notes: list[str] = field(default_factory=list)
+    cleanup: list[Path] = field(default_factory=list)
+
+    def close(self) -> None:
+        for p in self.cleanup:
+            p.unlink(missing_ok=True)
+
+
+def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Problem]]:
+    """Input files under `paths` (folders read recursively) with their table, in load order.
+
+    Reference tables come before capacity and activity whatever order the files are given in.
+    """
+    from pipelines.contract import LOAD_ORDER
+
+    found: list[tuple[Path, InputTable]] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if not path.exists():
+            problems.append(Problem(str(path), None, None, "no such file or folder"))
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if f.name.startswith((".", "~$")) or (path.is_dir() and f.suffix.lower() not in SUFFIXES):
+                continue
+            if f.suffix.lower() not in SUFFIXES:
+                problems.append(
+                    Problem(str(f), None, None, "not a CSV, Excel (.xlsx) or Parquet file")
+                )
+                continue
+            table = table_for_file(f.name)
+            if table is None:
+                problems.append(
+                    Problem(
+                        str(f),
+                        None,
+                        None,
+                        "the file name does not start with a table name (one of "
+                        + ", ".join(LOAD_ORDER)
+                        + ")",
+                    )
+                )
+                continue
+            found.append((f, table))
+    found.sort(key=lambda ft: (LOAD_ORDER.index(ft[1].name), str(ft[0])))
+    return found, problems
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def scan(path: Path, table: InputTable) -> ScannedFile:
+    """Scan one file into text columns named by the contract. Raises FileRejected."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise FileRejected([Problem(str(path), None, None, "the file is empty")])
+    if suffix in (".csv", ".txt"):
+        return _scan_csv(path, table)
+    if suffix == ".xlsx":
+        return _scan_excel(path, table)
+    return _scan_parquet(path, table)
+
+
+def _rename(path: Path, table: InputTable, headers: list[str], header_row: int) -> dict[str, str]:
+    """Map the file's headers to contract names, or reject the file with what to fix."""
+    wanted = {header_key(c.name): c.name for c in table.columns}
+    for c in table.columns:
+        wanted.update({header_key(a): c.name for a in c.aliases})
+    mapping: dict[str, str] = {}
+    extra: list[str] = []
+    problems: list[Problem] = []
+    for h in headers:
+        name = wanted.get(header_key(h))
+        if name is None:
+            extra.append(h)
+        elif name in mapping.values():
+            problems.append(
+                Problem(str(path), header_row, h, f"a second column for {name}; keep one")
+            )
+        else:
+            mapping[h] = name
+    for missing in (c for c in table.required if c not in mapping.values()):
+        hint = difflib.get_close_matches(
+            header_key(missing), [header_key(e) for e in extra], n=1, cutoff=0.6
+        )
+        guess = next((e for e in extra if hint and header_key(e) == hint[0]), None)
+        msg = f"required column {missing} is missing"
+        if guess is not None:
+            msg += f" (is {guess!r} meant to be {missing}?)"
+        problems.append(Problem(str(path), header_row, missing, msg))
+    if problems:
+        raise FileRejected(problems)
+    return mapping
+
+
+def _text_frame(
+    lf: pl.LazyFrame, path: Path, table: InputTable, headers: list[str], header_row: int
+) -> ScannedFile:
+    mapping = _rename(path, table, headers, header_row)
+    extra = [h for h in headers if h not in mapping]
+    lf = lf.select(
+        pl.col(ROW),
+        *(pl.col(src).cast(pl.String).alias(dst) for src, dst in mapping.items()),
+    )
+    notes = [f"ignored column(s) not in the contract: {', '.join(extra)}"] if extra else []
+    return ScannedFile(path, table, lf, notes)
+
+
+def _detect_encoding(path: Path) -> str:
+    """'utf8' when the file is valid UTF-8 throughout, else 'cp1252' (Windows Excel's CSV)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf8"
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    """Copy a non-UTF-8 text file to a temporary UTF-8 file, streaming."""
+    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, removed by ScannedFile
+        "w", encoding="utf-8", suffix=".csv", delete=False, newline=""
+    )
+    with tmp, path.open(encoding=encoding, errors="strict", newline="") as src:
+        for chunk in iter(lambda: src.read(1 << 20), ""):
+            tmp.write(chunk)
+    return Path(tmp.name)
+
+
+def _sniff_separator(first_line: str) -> str:
+    counts = {sep: first_line.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > 0 else ","
+
+
+def _scan_csv(path: Path, table: InputTable) -> ScannedFile:
+    source = path
+    cleanup: list[Path] = []
+    encoding = _detect_encoding(path)
+    if encoding != "utf8":
+        try:
+            source = _transcode(path, encoding)
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                [Problem(str(path), None, None, "the file is not text (UTF-8 or Windows-1252)")]
+            ) from exc
+        cleanup.append(source)
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if "\x00" in head:
+        raise FileRejected([Problem(str(path), None, None, "the file is not a text CSV file")])
+    lines = head.splitlines()
+    if not lines or not lines[0].strip():
+        raise FileRejected([Problem(str(path), 1, None, "the first line has no column headers")])
+    sep = _sniff_separator(lines[0])
+    lf = pl.scan_csv(
+        source,
+        separator=sep,
+        infer_schema=False,
+        has_header=True,
+        row_index_name=ROW,
+        row_index_offset=2,
+        truncate_ragged_lines=False,
+    )
+    try:
+        headers = [h for h in lf.collect_schema().names() if h != ROW]
+    except pl.exceptions.PolarsError as exc:
+        raise FileRejected([Problem(str(path), None, None, f"cannot read as CSV: {exc}")]) from exc
+    scanned = _text_frame(lf, path, table, headers, 1)
+    scanned.cleanup = cleanup
+    if encoding != "utf8":
+        scanned.notes.append("read as Windows-1252 text")
+    if sep != ",":
+        scanned.notes.append(f"columns separated by {sep!r}")
+    return scanned
+
+
+def _scan_excel(path: Path, table: InputTable) -> ScannedFile:
+    """Read the first sheet whose header row (within the first 20 rows) names the columns."""
+    try:
+        sheets = pl.read_excel(path, sheet_id=0, has_header=False, infer_schema_length=0)
+    except Exception as exc:  # fastexcel raises its own types for a corrupt workbook
+        raise FileRejected(
+            [Problem(str(path), None, None, f"cannot read as an Excel workbook: {exc}")]
+        ) from exc
+    wanted = {header_key(c.name) for c in table.required}
+    best: tuple[int, str, int] | None = None
+    for sheet_name, raw in sheets.items():
+        for i, row in enumerate(raw.head(20).iter_rows()):
+            found = {header_key(str(v)) for v in row if v is not None}
+            score = len(wanted & found)
+            if best is None or score > best[0]:
+                best = (score, sheet_name, i)
+    if best is None or best[0] == 0:
+        raise FileRejected(
+            [Problem(str(path), None, None, "no sheet has a header row with the expected columns")]
+        )
+    _, sheet_name, header_index = best
+    raw = sheets[sheet_name]
+    header_values = [str(v).strip() if v is not None else "" for v in raw.row(header_index)]
+    body = raw.slice(header_index + 1)
+    keep = [i for i, h in enumerate(header_values) if h]
+    headers = [header_values[i] for i in keep]
+    frame = body.select(
+        [pl.col(body.columns[i]).alias(header_values[i]) for i in keep]
+    ).with_row_index(ROW, offset=header_index + 2)
+    frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
+    # Excel leaves blank rows after the data; they are not data.
+    frame = frame.filter(pl.any_horizontal(pl.col(h).is_not_null() for h in headers))
+    scanned = _text_frame(frame.lazy(), path, table, headers, header_index + 1)
+    note = f"read sheet {sheet_name!r}"
+    if header_index:
+        note += f", header on row {header_index + 1}"
+    scanned.notes.append(note)
+    return scanned
+
+
+def _scan_parquet(path: Path, table: InputTable) -> ScannedFile:
+    try:
+        lf = pl.scan_parquet(path)
+        headers = lf.collect_schema().names()
+    except pl.exceptions.PolarsError as exc:
+        raise FileRejected(
+            [Problem(str(path), None, None, f"cannot read as Parquet: {exc}")]
+        ) from exc
+    lf = lf.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return _text_frame(lf, path, table, headers, 1)

@@ -1,0 +1,124 @@
+"""Checks on normalised frames: bad values, duplicate keys, unknown codes, overlaps with loads.
+
+Each check returns Problems naming file, row and column. Checks that need the whole file run
+on small frames (reference tables, capacity, or activity already summed to the day); rows are
+looked up in the file again only when a check has found something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from pipelines.contract import InputTable
+from pipelines.normalise import bad, explain, flag_columns, normalise
+from pipelines.problems import MAX_PROBLEMS_SHOWN, Problem
+from pipelines.read import ROW, ScannedFile
+
+
+def count_flags(frame: pl.DataFrame, table: InputTable) -> int:
+    """How many bad values a frame holds (summed flag columns, or per-row flags)."""
+    flags = flag_columns(table)
+    return int(frame.select(pl.sum_horizontal(pl.col(f).cast(pl.Int64).sum() for f in flags)).item())
+
+
+def value_problems(scanned: ScannedFile) -> list[Problem]:
+    """Every flagged value (up to the display cap) with its row, column and advice."""
+    table = scanned.table
+    present = [c for c in scanned.frame.collect_schema().names() if c != ROW]
+    raw = scanned.frame.with_columns(pl.col(c).alias(f"_raw_{c}") for c in present)
+    flags = flag_columns(table)
+    rows = (
+        normalise(raw, table)
+        .filter(pl.any_horizontal(flags))
+        .head(MAX_PROBLEMS_SHOWN)
+        .collect(engine="streaming")
+    )
+    problems: list[Problem] = []
+    for rec in rows.iter_rows(named=True):
+        for col in table.columns:
+            if rec[bad(col.name)]:
+                problems.append(
+                    Problem(
+                        str(scanned.path),
+                        rec[ROW],
+                        col.name,
+                        explain(col, rec.get(f"_raw_{col.name}")),
+                    )
+                )
+    return problems
+
+
+def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) -> list[Problem]:
+    """Rows whose key repeats an earlier row of the same file."""
+    if not table.key:
+        return []
+    key = list(table.key)
+    dups = (
+        frame.with_columns(first=pl.col(ROW).min().over(key), n=pl.len().over(key))
+        .filter((pl.col("n") > 1) & (pl.col(ROW) != pl.col("first")))
+        .sort(ROW)
+    )
+    return [
+        Problem(
+            file,
+            r[ROW],
+            key[0] if len(key) == 1 else ", ".join(key),
+            f"duplicate key ({_describe_key(r, key)}) already on row {r['first']}",
+        )
+        for r in dups.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
+    ]
+
+
+def _describe_key(rec: dict[str, object], key: Iterable[str]) -> str:
+    return ", ".join(f"{k}={rec[k] if rec[k] != '' else '(none)'}" for k in key)
+
+
+def unknown_code_problems(
+    frame: pl.DataFrame, column: str, known: set[str], what: str, file: str
+) -> list[Problem]:
+    """Rows naming a code that is neither in the database nor loaded earlier in this run."""
+    bad_rows = frame.filter(~pl.col(column).is_in(sorted(known))).sort(ROW)
+    return [
+        Problem(file, r[ROW], column, f"unknown {what} {r[column]!r}; load it in {what}s first")
+        for r in bad_rows.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
+    ]
+
+
+def contract_date_problems(frame: pl.DataFrame, file: str) -> list[Problem]:
+    """A contract must end on or after it starts, and be removed within its term."""
+    problems = [
+        Problem(file, r[ROW], "end_date", f"end_date {r['end_date']} is before start_date "
+                f"{r['start_date']}")
+        for r in frame.filter(pl.col("end_date") < pl.col("start_date")).iter_rows(named=True)
+    ]
+    outside = frame.filter(
+        pl.col("removed_date").is_not_null()
+        & ~pl.col("removed_date").is_between(pl.col("start_date"), pl.col("end_date"))
+    )
+    problems += [
+        Problem(file, r[ROW], "removed_date", f"removed_date {r['removed_date']} is outside the "
+                f"contract's term {r['start_date']} to {r['end_date']}")
+        for r in outside.iter_rows(named=True)
+    ]
+    return problems
+
+
+def overlap_problems(
+    incoming: pl.DataFrame, existing: pl.DataFrame, key: list[str], file: str, what: str
+) -> list[Problem]:
+    """Keys already loaded from another file: refusing them avoids counting a unit twice."""
+    if existing.is_empty() or incoming.is_empty():
+        return []
+    clash = incoming.join(existing, on=key, how="inner").sort(ROW)
+    return [
+        Problem(
+            file,
+            r[ROW],
+            key[0],
+            f"{what} for {_describe_key(r, key)} was already loaded from {r['file_name']} "
+            f"(load {r['load_id']}); remove that overlap from one of the files",
+        )
+        for r in clash.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
+    ]

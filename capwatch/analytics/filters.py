@@ -1,0 +1,77 @@
+"""The shared filters every page and command applies, and the SQL they turn into.
+
+Filters are plain, hashable values so that Streamlit can cache on them and a URL can carry
+them. Region, group and provider filter the *site's* region and the provider's group and code;
+an empty tuple means "all".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Period (whole weeks, by their Monday, inclusive) and the subject of a view."""
+
+    week_from: date | None = None
+    week_to: date | None = None
+    regions: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    service_lines: tuple[str, ...] = ()
+
+    def where(
+        self,
+        *,
+        week: str = "week_start",
+        region: str | None = "region",
+        group: str | None = '"group"',
+        provider: str | None = "provider_code",
+        service_line: str | None = "service_line",
+    ) -> tuple[str, list[Any]]:
+        """A SQL condition and its parameters, over columns named as in `utilisation_weekly`.
+
+        Pass a column as None where the relation has no such column; that filter is skipped.
+        """
+        clauses: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if self.week_from is not None:
+            clauses.append(f"{week} >= ?")
+            params.append(self.week_from)
+        if self.week_to is not None:
+            clauses.append(f"{week} <= ?")
+            params.append(self.week_to)
+        for column, values in (
+            (region, self.regions),
+            (group, self.groups),
+            (provider, self.providers),
+            (service_line, self.service_lines),
+        ):
+            if column is not None and values:
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        return " AND ".join(clauses), params
+
+    def previous_period(self) -> Filters | None:
+        """The same number of weeks just before this period (None if the period is open)."""
+        if self.week_from is None or self.week_to is None:
+            return None
+        weeks = (self.week_to - self.week_from).days // 7 + 1
+        return replace(
+            self,
+            week_from=self.week_from - timedelta(weeks=weeks),
+            week_to=self.week_from - timedelta(weeks=1),
+        )
+
+    def describe(self) -> str:
+        """A short slug for file names: what the filters select."""
+        parts: list[str] = []
+        if self.week_from or self.week_to:
+            parts.append(f"{self.week_from or 'start'}_to_{self.week_to or 'end'}")
+        for values in (self.regions, self.groups, self.providers, self.service_lines):
+            if values:
+                parts.append("+".join(v.replace(" ", "-") for v in values))
+        return "_".join(parts) or "all"

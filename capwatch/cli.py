@@ -1,0 +1,184 @@
+"""The `capwatch` command line. Each command is a thin wrapper over the library.
+
+User errors end with a one-line reason on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from capwatch import config
+from capwatch.errors import CapwatchError
+
+app = typer.Typer(
+    name="capwatch",
+    help="Independent-sector capacity utilisation for NHS commissioners: load returns into "
+    "DuckDB, serve the dashboard, flag poor utilisation, export evidence, run SQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help=f"DuckDB file. Default: ${config.DB_ENV_VAR}, else {config.DEFAULT_DB} under the "
+        "current folder.",
+        show_default=False,
+    ),
+]
+
+APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+DEMO_DATA = Path("data") / "synthetic"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"capwatch: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files to.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 2020,
+    scale: Annotated[
+        float,
+        typer.Option(help="Volume multiplier: 1 ≈ a million activity rows, 10 ≈ ten million."),
+    ] = 1.0,
+) -> None:
+    """Write a synthetic 2020 dataset (fictional providers) in the input contract."""
+    from capwatch.synthetic import generate as make
+
+    if scale <= 0:
+        raise _fail("--scale must be greater than 0")
+    started = time.perf_counter()
+    summary = make(out, seed=seed, scale=scale)
+    typer.echo(
+        f"wrote {len(summary.files)} files to {out}: {summary.providers} providers, "
+        f"{summary.sites} sites, {summary.weeks} weeks, {summary.activity_rows:,} activity rows "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (read recursively) to load.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Load CSV, Excel (.xlsx) or Parquet files. Each file loads whole or not at all.
+
+    The table is named by the start of the file name (activity_2020-06.csv → activity).
+    Reference tables load first. A file already loaded (same content) is skipped.
+    Exits non-zero if any file was rejected, after loading the good ones.
+    """
+    from pipelines.load import ingest as run
+
+    db_path = config.resolve_db_path(db)
+    started = time.perf_counter()
+    report = run(paths, db_path)
+    for outcome in report.outcomes:
+        typer.echo(outcome.summary())
+        for problem in outcome.problems:
+            typer.echo(f"    {problem}")
+    took = time.perf_counter() - started
+    summary = (
+        f"{report.count('loaded')} loaded, {report.count('skipped')} skipped, "
+        f"{report.count('rejected')} rejected into {db_path} in {took:.1f} s"
+    )
+    if not report.outcomes:
+        raise _fail("no input files found in " + ", ".join(map(str, paths)))
+    if not report.ok:
+        raise _fail(summary + "; fix the rejected files and run ingest again")
+    typer.echo(summary)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve the dashboard on.")] = 8501,
+    scale: Annotated[float, typer.Option(help="Scale of the synthetic data if built.")] = 1.0,
+    build_only: Annotated[
+        bool, typer.Option("--build-only", help="Build the data if missing, do not serve.")
+    ] = False,
+) -> None:
+    """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    from capwatch.synthetic import generate as make
+    from pipelines.load import ingest as run
+
+    db_path = config.resolve_db_path(db)
+    if not db_path.exists():
+        data_dir = db_path.parent / "synthetic"
+        typer.echo(f"No database at {db_path}: generating synthetic 2020 data in {data_dir} ...")
+        make(data_dir, scale=scale)
+        report = run([data_dir], db_path)
+        if not report.ok:
+            raise _fail("the synthetic data did not load; see the messages above")
+        typer.echo(f"loaded {report.count('loaded')} files into {db_path}")
+    if build_only:
+        return
+    typer.echo(f"Serving capwatch on http://localhost:{port} (Ctrl+C to stop)")
+    env = {**os.environ, config.DB_ENV_VAR: str(db_path.resolve())}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env, cwd=APP_FILE.parent))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def export(
+    view: Annotated[str, typer.Argument(help="A documented view or table (see `capwatch schema`).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    db: DbOption = None,
+) -> None:
+    """Write every row of a documented view or table to CSV (safe to open in Excel)."""
+    from capwatch.export import export_relation
+
+    rows = export_relation(config.resolve_db_path(db), view, out)
+    typer.echo(f"wrote {rows:,} rows of {view} to {out}")
+
+
+@app.command()
+def schema(
+    db: DbOption = None,
+) -> None:
+    """Print the data dictionary: every documented table and view, its grain and columns."""
+    from capwatch.schema import dictionary_markdown
+
+    del db  # the dictionary is the code's; `--db` is accepted for symmetry with other commands
+    typer.echo(dictionary_markdown())
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """Create the database if missing and bring its schema up to date."""
+    from capwatch import db as database
+
+    db_path = config.resolve_db_path(db)
+    database.migrate(db_path)
+    typer.echo(f"{db_path} is at schema version {database.SCHEMA_VERSION}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into a one-line message."""
+    try:
+        app()
+    except CapwatchError as exc:
+        typer.secho(f"capwatch: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

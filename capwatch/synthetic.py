@@ -125,6 +125,8 @@ N_POOR_LONDON = 8
 N_POOR_GROUP = 2
 N_GOOD = 12
 LONDON_SITE_SIZE = 0.45  # relative to a group provider's site
+SITE_SIZE_SD = 0.45  # lognormal spread of site sizes
+LINE_SIZE_SD = 0.30  # lognormal spread of a site's lines around the usual mix
 
 # Provider-level NHS utilisation (NHS units ÷ capacity, period average) per tier.
 TIER_UTILISATION: dict[str, tuple[float, float]] = {
@@ -137,6 +139,7 @@ SITE_UTILISATION_SD = 0.08  # lognormal spread of sites around their provider
 # Privately funded units per contracted unit (London independents are private-first).
 PRIVATE_RATE_LONDON = (0.16, 0.30)
 PRIVATE_RATE_GROUP = (0.04, 0.09)
+SITE_PRIVATE_SD = 0.25
 
 # Weekly shape of NHS use: June ramp-up, August holiday dip, September recovery.
 # Each is normalised to mean 1 so tier utilisations are period averages.
@@ -184,6 +187,7 @@ PLACE_SUFFIXES: tuple[str, ...] = (
     "combe", "ford", "ley", "field", "bury", "wick", "mere", "dale", "gate", "brook",
 )  # fmt: skip
 SITE_KINDS: tuple[str, ...] = ("Hospital", "Clinic", "Diagnostic Centre", "Treatment Centre")
+SITE_KIND_WEIGHTS: tuple[float, ...] = (0.50, 0.25, 0.15, 0.10)
 CODE_LETTERS = "PQRSTUVWXYZ"
 
 # Approximate region centres (latitude, longitude) and jitter in degrees.
@@ -242,6 +246,17 @@ def _partition(rng: np.random.Generator, total: int, parts: int, minimum: int) -
     return minimum + rng.multinomial(total - minimum * parts, weights)
 
 
+def _draw_tiers(rng: np.random.Generator, n_group: int) -> list[str]:
+    """Utilisation tier of each group provider, then of each London independent."""
+    tiers = np.full(n_group, "mid", dtype=object)
+    poor = rng.choice(n_group, size=N_POOR_GROUP, replace=False)
+    good = rng.choice(np.setdiff1d(np.arange(n_group), poor), size=N_GOOD, replace=False)
+    tiers[poor] = "poor"
+    tiers[good] = "good"
+    london = ["poor"] * N_POOR_LONDON + ["fair"] * (N_LONDON_INDEPENDENTS - N_POOR_LONDON)
+    return tiers.tolist() + rng.permutation(london).tolist()
+
+
 def _draw_providers(rng: np.random.Generator) -> pl.DataFrame:
     """Providers with group, region, tier and behaviour parameters."""
     n_group = sum(GROUP_SIZES)
@@ -257,17 +272,7 @@ def _draw_providers(rng: np.random.Generator) -> pl.DataFrame:
     regions = rng.permutation(regions).tolist()
     names = [f"{g} {loc}" for g, loc in zip(group_of, localities, strict=True)]
 
-    tiers = ["mid"] * n_group
-    poor_group = rng.choice(n_group, size=N_POOR_GROUP, replace=False)
-    rest = np.setdiff1d(np.arange(n_group), poor_group)
-    good = rng.choice(rest, size=N_GOOD, replace=False)
-    for i in poor_group:
-        tiers[i] = "poor"
-    for i in good:
-        tiers[i] = "good"
-    london_tiers = ["poor"] * N_POOR_LONDON + ["fair"] * (N_LONDON_INDEPENDENTS - N_POOR_LONDON)
-    tiers += rng.permutation(london_tiers).tolist()
-
+    tiers = _draw_tiers(rng, n_group)
     group_of += london_brands
     names += london_brands
     regions += ["London"] * N_LONDON_INDEPENDENTS
@@ -324,11 +329,12 @@ def _draw_sites(rng: np.random.Generator, providers: pl.DataFrame) -> pl.DataFra
     brands = providers["provider_name"].to_numpy()[provider_idx]
     single = independent[provider_idx]
     places = _place_names(rng, n_sites)
-    kinds = rng.choice(SITE_KINDS, size=n_sites, p=[0.5, 0.25, 0.15, 0.10])
+    kinds = rng.choice(SITE_KINDS, size=n_sites, p=SITE_KIND_WEIGHTS)
     centre = np.array([REGION_CENTRES[r] for r in regions])
     latitude = centre[:, 0] + rng.uniform(-1, 1, n_sites) * centre[:, 2]
-    longitude = centre[:, 1] + rng.uniform(-1, 1, n_sites) * centre[:, 2] * 1.4
-    size = rng.lognormal(0.0, 0.45, n_sites) * np.where(
+    # a degree of longitude is about 0.6 of a degree of latitude at English latitudes
+    longitude = centre[:, 1] + rng.uniform(-1, 1, n_sites) * centre[:, 2] / 0.6
+    size = rng.lognormal(0.0, SITE_SIZE_SD, n_sites) * np.where(
         independent[provider_idx], LONDON_SITE_SIZE, 1.0
     )
     return pl.DataFrame(
@@ -377,13 +383,13 @@ def _draw_keys(
     act_rows: list[dict[str, object]] = []
     for s, site in enumerate(prov.iter_rows(named=True)):
         site_util = site["utilisation"] * rng.lognormal(0.0, SITE_UTILISATION_SD)
-        site_private = site["private_rate"] * rng.lognormal(0.0, 0.25)
+        site_private = site["private_rate"] * rng.lognormal(0.0, SITE_PRIVATE_SD)
         for li, line in enumerate(SERVICE_LINES):
             if not offered[s, li]:
                 continue
             types = ACTIVITY_TYPES[line]
             mix = rng.dirichlet(np.array([TYPE_MIX[t] for t in types]) * TYPE_MIX_CONCENTRATION)
-            line_rate = site["size"] * LINE_CAPACITY_WEIGHT[line] * rng.lognormal(0.0, 0.3)
+            line_rate = site["size"] * LINE_CAPACITY_WEIGHT[line] * rng.lognormal(0.0, LINE_SIZE_SD)
             util = min(0.9, site_util * LINE_UTILISATION_FACTOR[line])
             by_type = line in CAPACITY_BY_TYPE
             for t, share in zip(types, mix, strict=True):
@@ -419,27 +425,29 @@ def _price_of(service_line: str, activity_type: str | None) -> int:
     return UNIT_PRICES[(service_line, activity_type or "")]
 
 
-def _normalise_rates(
-    providers: pl.DataFrame, capacity_keys: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Scale capacity rates so contracts sum to the 2020 monthly total; set contract values."""
+def _week_capacity_factor() -> np.ndarray:
+    """Capacity factor per week: lower in a week with a bank holiday."""
+    bank_holiday = [
+        any(w <= d <= w + timedelta(days=6) for d in BANK_HOLIDAYS) for w in WEEK_STARTS
+    ]
+    return np.where(bank_holiday, BANK_HOLIDAY_WEEK_CAPACITY, 1.0)
+
+
+def _normalise_rates(providers: pl.DataFrame, capacity_keys: pl.DataFrame) -> pl.DataFrame:
+    """Add unit prices and scale capacity rates so contracts total the 2020 monthly value."""
     prices = [
         _price_of(line, t)
         for line, t in zip(
             capacity_keys["service_line"], capacity_keys["activity_type"], strict=True
         )
     ]
-    keys = capacity_keys.with_columns(
-        monthly_value=pl.col("rate") * pl.Series(prices, dtype=pl.Float64) * WEEKS_PER_MONTH
-    )
-    value = keys.group_by("provider_code").agg(pl.col("monthly_value").sum())
-    providers = providers.join(value, on="provider_code", how="left", maintain_order="left")
-    raw_total = (providers["monthly_value"] * providers["markup"]).sum()
-    factor = MONTHLY_CONTRACT_TOTAL_GBP / raw_total
-    providers = providers.with_columns(
-        contract_value=pl.col("monthly_value") * pl.col("markup") * factor
-    ).drop("monthly_value")
-    return providers, keys.with_columns(pl.col("rate") * factor).drop("monthly_value")
+    keys = capacity_keys.with_columns(price=pl.Series(prices, dtype=pl.Float64))
+    markup = keys.join(providers.select("provider_code", "markup"), on="provider_code", how="left")[
+        "markup"
+    ]
+    monthly = (keys["rate"] * keys["price"] * markup).sum() * WEEKS_PER_MONTH
+    factor = MONTHLY_CONTRACT_TOTAL_GBP / (monthly * _week_capacity_factor().mean())
+    return keys.with_columns(pl.col("rate") * factor)
 
 
 def _build_world(seed: int) -> _World:
@@ -447,7 +455,7 @@ def _build_world(seed: int) -> _World:
     providers = _draw_providers(rng)
     sites = _draw_sites(rng, providers)
     capacity_keys, activity_keys = _draw_keys(rng, providers, sites)
-    providers, capacity_keys = _normalise_rates(providers, capacity_keys)
+    capacity_keys = _normalise_rates(providers, capacity_keys)
     return _World(providers, sites, capacity_keys, activity_keys)
 
 
@@ -472,12 +480,9 @@ def _weekly_capacity(
     rng: np.random.Generator, capacity_keys: pl.DataFrame, scale: float
 ) -> np.ndarray:
     """Planned integer capacity units per (capacity key, week), ignoring removals."""
-    bank_holiday = np.array(
-        [any(w <= d <= w + timedelta(days=6) for d in BANK_HOLIDAYS) for w in WEEK_STARTS]
-    )
-    week_factor = np.where(bank_holiday, BANK_HOLIDAY_WEEK_CAPACITY, 1.0)
     noise = rng.lognormal(0.0, CAPACITY_NOISE_SD, (capacity_keys.height, N_WEEKS))
-    units = capacity_keys["rate"].to_numpy()[:, None] * scale * week_factor * noise
+    rate = capacity_keys["rate"].to_numpy()[:, None] * scale
+    units = rate * _week_capacity_factor()[None, :] * noise
     return np.maximum(1, np.rint(units)).astype(np.int64)
 
 
@@ -602,14 +607,24 @@ def _unit_prices_frame() -> pl.DataFrame:
     )
 
 
-def _contracts_frame(providers: pl.DataFrame, scale: float) -> pl.DataFrame:
+def _contracts_frame(
+    providers: pl.DataFrame, capacity_keys: pl.DataFrame, units: np.ndarray
+) -> pl.DataFrame:
+    """One contract per provider, valued at its planned capacity at unit prices plus markup.
+
+    The value uses the full planned period, so a removed provider keeps its contract value.
+    """
+    weekly_value = capacity_keys.select(
+        "provider_code", value=pl.Series(units.mean(axis=1)) * pl.col("price")
+    )
+    value = weekly_value.group_by("provider_code").agg(pl.col("value").sum() * WEEKS_PER_MONTH)
     removed = pl.col("removed_date").is_not_null()
-    return providers.select(
+    return providers.join(value, on="provider_code", how="left", maintain_order="left").select(
         contract_id=pl.lit("C-2020-") + pl.col("provider_code"),
         provider_code="provider_code",
         start_date=pl.lit(CONTRACT_START),
         end_date=pl.lit(CONTRACT_END),
-        monthly_value_gbp=(pl.col("contract_value") * scale).round(0).cast(pl.Int64),
+        monthly_value_gbp=(pl.col("value") * pl.col("markup")).round(0).cast(pl.Int64),
         status=pl.when(removed).then(pl.lit("removed")).otherwise(pl.lit("active")),
         removed_date="removed_date",
         removal_reason=pl.when(removed).then(pl.lit(REMOVAL_REASON)),
@@ -635,17 +650,16 @@ def generate(out_dir: Path, seed: int = 2020, scale: float = 1.0) -> GenerationS
     world = _build_world(seed)
     rng = np.random.default_rng([seed, 1])
 
-    files = [
-        _write(world.providers.select("provider_code", "provider_name", "group", "region"),
-               out_dir / "providers.csv"),
-        _write(world.sites.drop("size"), out_dir / "sites.csv"),
-        _write(_contracts_frame(world.providers, scale), out_dir / "contracts.csv"),
-        _write(_unit_prices_frame(), out_dir / "unit_prices.csv"),
-    ]  # fmt: skip
     capacity_units = _weekly_capacity(rng, world.capacity_keys, scale)
-    files.append(
-        _write(_capacity_frame(world.capacity_keys, capacity_units), out_dir / "capacity.csv")
-    )
+    reference = world.providers.select("provider_code", "provider_name", "group", "region")
+    contracts = _contracts_frame(world.providers, world.capacity_keys, capacity_units)
+    files = [
+        _write(reference, out_dir / "providers.csv"),
+        _write(world.sites.drop("size"), out_dir / "sites.csv"),
+        _write(contracts, out_dir / "contracts.csv"),
+        _write(_unit_prices_frame(), out_dir / "unit_prices.csv"),
+        _write(_capacity_frame(world.capacity_keys, capacity_units), out_dir / "capacity.csv"),
+    ]
     weekly = _weekly_expected(rng, world, capacity_units, scale)
     activity_rows = 0
     for year, month in ACTIVITY_MONTHS:

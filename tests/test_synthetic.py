@@ -312,10 +312,8 @@ def test_activity_dates_in_weeks_months_and_sorted(data: Data) -> None:
         assert (frame["activity_date"].dt.month() == month).all()
         order = frame.select("activity_date", "site_code")
         assert order.equals(order.sort("activity_date", "site_code", maintain_order=True))
-    weekday = data.activity["activity_date"].dt.weekday()
-    per_weekday = data.activity.height / 7
+    weekday = data.activity["activity_date"].dt.weekday()  # 1 = Monday .. 7 = Sunday
     assert (weekday <= 5).sum() / 5 > 2 * ((weekday >= 6).sum() / 2)
-    assert per_weekday > 0
 
 
 def test_weekly_shape_ramp_dip_recovery(data: Data) -> None:
@@ -405,34 +403,45 @@ def test_private_work_while_nhs_capacity_unused(data: Data) -> None:
     assert 0.15 <= private_share <= 0.25
 
 
-def test_nhs_rarely_exceeds_capacity(data: Data) -> None:
-    nhs = _nhs_units(
-        data.activity.with_columns(
-            week_start=pl.col("activity_date").dt.truncate("1w"),
-            activity_type=pl.when(pl.col("service_line") == "diagnostics").then("activity_type"),
-        ),
-        "site_code",
-        "service_line",
-        "activity_type",
-        "week_start",
-    )
-    keys = ["site_code", "service_line", "activity_type", "week_start"]
-    joined = data.capacity.join(nhs, on=keys, nulls_equal=True)
-    over = (joined["nhs"] > joined["capacity_units"]).mean()
-    assert over < 0.02
-
-
 # ---------------------------------------------------------------- scale
 
 
-def test_rows_proportional_to_scale_and_tiny_scale_valid(tmp_path: Path) -> None:
-    tiny = generate(tmp_path / "tiny", seed=SEED, scale=0.01)
-    small = generate(tmp_path / "small", seed=SEED, scale=0.04)
-    assert small.activity_rows / tiny.activity_rows == pytest.approx(4, rel=0.15)
-    d = _load(tmp_path / "tiny")
+def test_rows_proportional_to_scale(tmp_path: Path) -> None:
+    small = generate(tmp_path / "small", seed=SEED, scale=0.05)
+    large = generate(tmp_path / "large", seed=SEED, scale=0.2)
+    assert large.activity_rows / small.activity_rows == pytest.approx(4, rel=0.08)
+    small_cap = pl.read_csv(tmp_path / "small" / "capacity.csv")["capacity_units"].sum()
+    large_cap = pl.read_csv(tmp_path / "large" / "capacity.csv")["capacity_units"].sum()
+    assert large_cap / small_cap == pytest.approx(4, rel=0.08)
+
+
+def test_tiny_scale_is_valid(tmp_path: Path) -> None:
+    summary = generate(tmp_path, seed=SEED, scale=0.01)
+    d = _load(tmp_path)
     assert set(d.capacity["site_code"]) == set(d.sites["site_code"])
     assert set(d.sites["region"]) == NHS_REGIONS
-    assert d.activity.height == tiny.activity_rows > 0
+    assert (d.capacity["capacity_units"] >= 1).all()
+    assert d.activity.height == summary.activity_rows > 0
+    assert set(d.activity["service_line"]) == set(SERVICE_LINES)
+
+
+def _nhs_over_capacity_share(out: Path) -> float:
+    """Share of capacity rows (at their own grain) whose NHS units exceed capacity."""
+    keys = ["site_code", "service_line", "activity_type", "week_start"]
+    nhs = (
+        pl.scan_csv(out / "activity_*.csv", schema_overrides=DATES)
+        .filter(pl.col("funding") == "nhs")
+        .with_columns(
+            week_start=pl.col("activity_date").dt.truncate("1w"),
+            activity_type=pl.when(pl.col("service_line") == "diagnostics").then("activity_type"),
+        )
+        .group_by(keys)
+        .agg(nhs=pl.len())
+        .collect()
+    )
+    cap = _read(out / "capacity.csv")
+    joined = cap.join(nhs, on=keys, how="left", nulls_equal=True).fill_null(0)
+    return (joined["nhs"] > joined["capacity_units"]).mean()
 
 
 def test_scale_one_calibration(tmp_path: Path) -> None:
@@ -449,6 +458,8 @@ def test_scale_one_calibration(tmp_path: Path) -> None:
     assert 0.30 <= nhs / cap <= 0.36
     total = pl.read_csv(tmp_path / "contracts.csv")["monthly_value_gbp"].sum()
     assert total == pytest.approx(400e6, rel=0.10)
+    # NHS units above capacity happen, but rarely
+    assert 0 < _nhs_over_capacity_share(tmp_path) < 0.01
 
 
 @pytest.mark.parametrize("seed", [1, 99, 12345])

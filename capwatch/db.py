@@ -78,6 +78,15 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the derived tables (weekly grain) so that pages never aggregate daily rows."""
+    con.execute("BEGIN TRANSACTION")
+    for view in schema.VIEWS:
+        if view.materialised:
+            con.execute(schema.refresh_sql(view))
+    con.execute("COMMIT")
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -305,6 +314,7 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
         try:
             apply_migrations(con)
             yield Writer(con)
+            refresh_derived(con)
             con.execute("CHECKPOINT")
             con.close()
             _fsync(staging)

@@ -30,10 +30,18 @@ class Relation:
     columns: tuple[Column, ...]
     sql: str = ""
     primary_key: tuple[str, ...] = field(default_factory=tuple)
+    materialised: bool = False
 
     @property
     def is_view(self) -> bool:
+        """Derived from other relations (a view, or a table rebuilt on every load)."""
         return bool(self.sql)
+
+    @property
+    def kind(self) -> str:
+        if not self.sql:
+            return "table"
+        return "derived table, rebuilt on every load" if self.materialised else "view"
 
     @property
     def column_names(self) -> list[str]:
@@ -346,6 +354,7 @@ VIEWS: tuple[Relation, ...] = (
             Column("nhs_value_gbp", "DOUBLE", "nhs_units × unit_price_gbp."),
         ),
         sql=_ACTIVITY_WEEKLY_SQL,
+        materialised=True,
     ),
     Relation(
         "capacity_use",
@@ -366,6 +375,7 @@ VIEWS: tuple[Relation, ...] = (
             Column("load_id", "INTEGER", "Load that wrote the capacity row."),
         ),
         sql=_CAPACITY_USE_SQL,
+        materialised=True,
     ),
     Relation(
         "utilisation_weekly",
@@ -380,6 +390,7 @@ VIEWS: tuple[Relation, ...] = (
             *_MEASURES,
         ),
         sql=_UTILISATION_WEEKLY_SQL,
+        materialised=True,
     ),
     Relation(
         "utilisation_provider",
@@ -449,16 +460,22 @@ def create_table_sql(table: Relation) -> str:
 
 
 def create_view_sql(view: Relation) -> str:
-    """DDL for a documented view."""
+    """DDL for a documented view, or for a derived table's first, empty build."""
+    if view.materialised:
+        return f"CREATE TABLE IF NOT EXISTS {view.name} AS {view.sql}"
     return f"CREATE OR REPLACE VIEW {view.name} AS {view.sql}"
+
+
+def refresh_sql(view: Relation) -> str:
+    """DDL that rebuilds a derived table from the stored tables."""
+    return f"CREATE OR REPLACE TABLE {view.name} AS {view.sql}"
 
 
 def dictionary_markdown() -> str:
     """The data dictionary as Markdown (printed by `capwatch schema`, shown in the README)."""
     lines: list[str] = []
     for r in RELATIONS:
-        kind = "view" if r.is_view else "table"
-        lines += [f"### `{r.name}` ({kind})", "", f"{r.description} Grain: {r.grain}.", ""]
+        lines += [f"### `{r.name}` ({r.kind})", "", f"{r.description} Grain: {r.grain}.", ""]
         lines += ["| column | type | meaning |", "|---|---|---|"]
         lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in r.columns]
         lines.append("")

@@ -48,7 +48,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files to.")],
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 2020,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = 2020,
     scale: Annotated[
         float,
         typer.Option(help="Volume multiplier: 1 ≈ a million activity rows, 10 ≈ ten million."),
@@ -141,7 +143,9 @@ def demo(
 
 @app.command()
 def export(
-    view: Annotated[str, typer.Argument(help="A documented view or table (see `capwatch schema`).")],
+    view: Annotated[
+        str, typer.Argument(help="A documented view or table (see `capwatch schema`).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     db: DbOption = None,
 ) -> None:

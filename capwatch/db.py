@@ -200,6 +200,7 @@ class Writer:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self.changed = False
 
     def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         return fetch_frame(self.con, sql, params)
@@ -260,6 +261,7 @@ class Writer:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        self.changed = True
         return load_id
 
 
@@ -301,7 +303,8 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
     """Open a private copy of the database for writing; swap it in only if the block succeeds.
 
     Each `Writer.store` is its own transaction inside the copy, so one bad file does not undo
-    the good ones; the copy becomes the live database when the block exits normally.
+    the good ones; the copy becomes the live database when the block exits normally and
+    something changed. If nothing changed the live file is not touched at all.
     """
     path = Path(path)
     with _write_lock(path, lock_wait_s):
@@ -312,14 +315,16 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
             shutil.copyfile(path, staging)
         con = duckdb.connect(str(staging))
         try:
-            apply_migrations(con)
-            yield Writer(con)
-            refresh_derived(con)
-            con.execute("CHECKPOINT")
-            con.close()
-            _fsync(staging)
-            os.replace(staging, path)
-            _fsync(path.parent)
+            migrated = apply_migrations(con)
+            writer = Writer(con)
+            yield writer
+            if writer.changed or migrated or not path.exists():
+                refresh_derived(con)
+                con.execute("CHECKPOINT")
+                con.close()
+                _fsync(staging)
+                staging.replace(path)
+                _fsync(path.parent)
         finally:
             with contextlib.suppress(duckdb.Error):
                 con.close()
@@ -327,14 +332,10 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
                 leftover.unlink(missing_ok=True)
 
 
-def migrate(path: Path | str) -> list[int]:
+def migrate(path: Path | str) -> None:
     """Create the database if missing and bring it to the current schema."""
-    with write_session(path) as writer:
-        applied = [
-            int(v)
-            for v in writer.query("SELECT version FROM schema_migrations")["version"].to_list()
-        ]
-    return applied
+    with write_session(path):
+        pass
 
 
 def table_fingerprint(path: Path | str) -> dict[str, str]:

@@ -17,10 +17,6 @@ class DatabaseBusy(CapwatchError):
     """Another process holds the write lock."""
 
 
-class InputRejected(CapwatchError):
-    """An input file failed validation; nothing from it was loaded."""
-
-
 class QueryRefused(CapwatchError):
     """User SQL that the sandbox will not run."""
 

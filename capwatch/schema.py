@@ -62,11 +62,15 @@ TABLES: tuple[Relation, ...] = (
         "Every file that was loaded: where it came from, its content hash and what it added. "
         "Rejected files are not recorded here: a rejected file changes nothing.",
         (
-            Column("load_id", "INTEGER", "Identifier of the load; every stored row carries it.", True),
+            Column(
+                "load_id", "INTEGER", "Identifier of the load; every stored row carries it.", True
+            ),
             Column("table_name", "VARCHAR", "Input table the file was read as.", True),
             Column("file_name", "VARCHAR", "File name as given.", True),
             Column("file_path", "VARCHAR", "Absolute path of the file when it was loaded.", True),
-            Column("file_hash", "VARCHAR", "SHA-256 of the file's bytes; a file is loaded once.", True),
+            Column(
+                "file_hash", "VARCHAR", "SHA-256 of the file's bytes; a file is loaded once.", True
+            ),
             Column("file_bytes", "BIGINT", "Size of the file in bytes.", True),
             Column("rows_read", "BIGINT", "Data rows read from the file.", True),
             Column("rows_stored", "BIGINT", "Rows stored (activity is stored per day).", True),
@@ -126,7 +130,12 @@ TABLES: tuple[Relation, ...] = (
         "one row per service line × activity type",
         "Illustrative reference price of one unit; activity_type '' is the line's default price.",
         (
-            Column("service_line", "VARCHAR", "diagnostics, day_case, chemotherapy or outpatients.", True),
+            Column(
+                "service_line",
+                "VARCHAR",
+                "diagnostics, day_case, chemotherapy or outpatients.",
+                True,
+            ),
             Column("activity_type", "VARCHAR", "Activity type, or '' for the default price.", True),
             Column("unit_price_gbp", "DOUBLE", "Price of one unit, £.", True),
             LOAD_ID,
@@ -154,11 +163,15 @@ TABLES: tuple[Relation, ...] = (
         (
             Column("site_code", "VARCHAR", "Site.", True),
             Column("service_line", "VARCHAR", "Service line.", True),
-            Column("activity_type", "VARCHAR", "Activity type, or '' where the return gave none.", True),
+            Column(
+                "activity_type", "VARCHAR", "Activity type, or '' where the return gave none.", True
+            ),
             Column("activity_date", "DATE", "Day the activity was delivered.", True),
             Column("funding", "VARCHAR", "nhs or private.", True),
             Column("units", "BIGINT", "Units delivered.", True),
-            Column("source_rows", "BIGINT", "Event rows in the source file summed into this row.", True),
+            Column(
+                "source_rows", "BIGINT", "Event rows in the source file summed into this row.", True
+            ),
             LOAD_ID,
         ),
     ),
@@ -451,9 +464,7 @@ def relation(name: str) -> Relation:
 
 def create_table_sql(table: Relation) -> str:
     """DDL for a stored table."""
-    cols = [
-        f"{quote(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in table.columns
-    ]
+    cols = [f"{quote(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in table.columns]
     if table.primary_key:
         cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in table.primary_key)})")
     return f"CREATE TABLE IF NOT EXISTS {table.name} (\n    " + ",\n    ".join(cols) + "\n)"

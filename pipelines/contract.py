@@ -91,10 +91,10 @@ INPUT_TABLES: tuple[InputTable, ...] = (
         (
             InputColumn("provider_code", "provider_code", True, "Provider code.", "NX1"),
             InputColumn("provider_name", "text", True, "Provider name.", "Example Health"),
+            InputColumn("group", "text", True, "Parent company.", "Example Group", ("group_name",)),
             InputColumn(
-                "group", "text", True, "Parent company.", "Example Group", ("group_name",)
+                "region", "region", True, "One of the seven NHS England regions.", "London"
             ),
-            InputColumn("region", "region", True, "One of the seven NHS England regions.", "London"),
         ),
         key=("provider_code",),
     ),
@@ -104,7 +104,9 @@ INPUT_TABLES: tuple[InputTable, ...] = (
         "One row per site. Every site's provider must be known.",
         (
             _SITE,
-            InputColumn("provider_code", "provider_code", True, "Provider running the site.", "NX1"),
+            InputColumn(
+                "provider_code", "provider_code", True, "Provider running the site.", "NX1"
+            ),
             InputColumn("site_name", "text", True, "Site name.", "Example Hospital"),
             InputColumn("region", "region", True, "NHS England region of the site.", "London"),
             InputColumn("latitude", "latitude", False, "Latitude, decimal degrees.", "51.5072"),
@@ -146,9 +148,7 @@ INPUT_TABLES: tuple[InputTable, ...] = (
         (
             _SITE,
             _LINE,
-            InputColumn(
-                "activity_type", "activity_type", False, "Activity type, if named.", "mri"
-            ),
+            InputColumn("activity_type", "activity_type", False, "Activity type, if named.", "mri"),
             InputColumn("week_start", "monday", True, "Monday of the week.", "2020-06-01"),
             InputColumn(
                 "capacity_units", "units", True, "Units made available (whole, ≥ 0).", "120"
@@ -164,9 +164,7 @@ INPUT_TABLES: tuple[InputTable, ...] = (
             _SITE,
             _LINE,
             InputColumn("activity_type", "activity_type", False, "Activity type.", "mri"),
-            InputColumn(
-                "activity_date", "date", True, "Day delivered.", "02/06/2020", ("date",)
-            ),
+            InputColumn("activity_date", "date", True, "Day delivered.", "02/06/2020", ("date",)),
             InputColumn("funding", "funding", True, "nhs or private.", "nhs"),
             InputColumn("units", "units", False, "Units in the row (default 1).", "1"),
         ),

@@ -175,7 +175,9 @@ def _checked_frame(writer: db.Writer, scanned: ScannedFile) -> tuple[pl.DataFram
         frame = lf.collect(engine="streaming")
         rows_read = frame.height
     if rows_read == 0:
-        raise FileRejected([Problem(str(scanned.path), None, None, "no data rows below the header")])
+        raise FileRejected(
+            [Problem(str(scanned.path), None, None, "no data rows below the header")]
+        )
     bad_values = validate.count_flags(frame, table)
     if bad_values:
         raise FileRejected(validate.value_problems(scanned), total=bad_values)

@@ -41,9 +41,11 @@ def _snake(c: str) -> pl.Expr:
 def _number(c: str) -> pl.Expr:
     """A number, allowing a £ sign, spaces and thousands separators (1,234.50)."""
     t = _text(c).str.replace_all(r"[£\s]", "")
-    t = pl.when(t.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")).then(
-        t.str.replace_all(",", "")
-    ).otherwise(t)
+    t = (
+        pl.when(t.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"))
+        .then(t.str.replace_all(",", ""))
+        .otherwise(t)
+    )
     return t.cast(pl.Float64, strict=False)
 
 
@@ -116,9 +118,7 @@ def normalise(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
     for col in table.columns:
         value, valid = _value(col)
         present_raw = _text(col.name).is_not_null()
-        flag = (
-            pl.when(present_raw).then(~valid.fill_null(False)).otherwise(pl.lit(col.required))
-        )
+        flag = pl.when(present_raw).then(~valid.fill_null(False)).otherwise(pl.lit(col.required))
         exprs += [value.alias(col.name), flag.alias(bad(col.name))]
     lf = lf.with_columns(exprs)
     if table.name == "activity":
@@ -140,7 +140,9 @@ _ADVICE: dict[Kind, Callable[[InputColumn], str]] = {
     "funding": lambda _: "use nhs or private",
     "activity_type": lambda _: "use letters, digits and underscores, e.g. mri",
     "date": lambda _: f"use YYYY-MM-DD or DD/MM/YYYY, years {FIRST_YEAR}–{LAST_YEAR}",
-    "monday": lambda _: "use the date of the Monday that starts the week (YYYY-MM-DD or DD/MM/YYYY)",
+    "monday": lambda _: (
+        "use the date of the Monday that starts the week (YYYY-MM-DD or DD/MM/YYYY)"
+    ),
     "units": lambda _: f"use a whole number from 0 to {MAX_UNITS:,}",
     "money": lambda _: "use an amount in pounds of 0 or more, e.g. 1250.50",
     "latitude": lambda _: "use decimal degrees between -90 and 90",

@@ -25,7 +25,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class FileRejected(Exception):  # noqa: N818 - reads better at the raise site than FileRejectedError
+class FileRejected(Exception):
     """A file is rejected whole. `total` counts every problem, `problems` holds the first few."""
 
     def __init__(self, problems: list[Problem], total: int | None = None) -> None:

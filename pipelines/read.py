@@ -19,6 +19,7 @@ from pipelines.contract import InputTable, header_key, table_for_file
 from pipelines.problems import FileRejected, Problem
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
+TEMPLATES_DIR = "templates"  # data/templates holds example files; a folder scan skips it
 ROW = "_row"
 _SNIFF_BYTES = 1 << 16
 
@@ -42,6 +43,8 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     """Input files under `paths` (folders read recursively) with their table, in load order.
 
     Reference tables come before capacity and activity whatever order the files are given in.
+    In a folder, hidden files, Excel lock files, files of other types and any `templates`
+    folder are passed over; a file named on its own is always read (or rejected).
     """
     from pipelines.contract import LOAD_ORDER
 
@@ -51,9 +54,19 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
         if not path.exists():
             problems.append(Problem(str(path), None, None, "no such file or folder"))
             continue
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = (
+            sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and TEMPLATES_DIR not in p.relative_to(path).parts[:-1]
+            )
+            if path.is_dir()
+            else [path]
+        )
         for f in files:
-            if f.name.startswith((".", "~$")) or (path.is_dir() and f.suffix.lower() not in SUFFIXES):
+            if f.name.startswith((".", "~$")) or (
+                path.is_dir() and f.suffix.lower() not in SUFFIXES
+            ):
                 continue
             if f.suffix.lower() not in SUFFIXES:
                 problems.append(
@@ -224,7 +237,7 @@ def _scan_excel(path: Path, table: InputTable) -> ScannedFile:
         raise FileRejected(
             [Problem(str(path), None, None, f"cannot read as an Excel workbook: {exc}")]
         ) from exc
-    wanted = {header_key(c.name) for c in table.required}
+    wanted = {header_key(name) for name in table.required}
     best: tuple[int, str, int] | None = None
     for sheet_name, raw in sheets.items():
         for i, row in enumerate(raw.head(20).iter_rows()):

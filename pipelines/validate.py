@@ -20,7 +20,9 @@ from pipelines.read import ROW, ScannedFile
 def count_flags(frame: pl.DataFrame, table: InputTable) -> int:
     """How many bad values a frame holds (summed flag columns, or per-row flags)."""
     flags = flag_columns(table)
-    return int(frame.select(pl.sum_horizontal(pl.col(f).cast(pl.Int64).sum() for f in flags)).item())
+    return int(
+        frame.select(pl.sum_horizontal(pl.col(f).cast(pl.Int64).sum() for f in flags)).item()
+    )
 
 
 def value_problems(scanned: ScannedFile) -> list[Problem]:
@@ -89,8 +91,12 @@ def unknown_code_problems(
 def contract_date_problems(frame: pl.DataFrame, file: str) -> list[Problem]:
     """A contract must end on or after it starts, and be removed within its term."""
     problems = [
-        Problem(file, r[ROW], "end_date", f"end_date {r['end_date']} is before start_date "
-                f"{r['start_date']}")
+        Problem(
+            file,
+            r[ROW],
+            "end_date",
+            f"end_date {r['end_date']} is before start_date {r['start_date']}",
+        )
         for r in frame.filter(pl.col("end_date") < pl.col("start_date")).iter_rows(named=True)
     ]
     outside = frame.filter(
@@ -98,8 +104,13 @@ def contract_date_problems(frame: pl.DataFrame, file: str) -> list[Problem]:
         & ~pl.col("removed_date").is_between(pl.col("start_date"), pl.col("end_date"))
     )
     problems += [
-        Problem(file, r[ROW], "removed_date", f"removed_date {r['removed_date']} is outside the "
-                f"contract's term {r['start_date']} to {r['end_date']}")
+        Problem(
+            file,
+            r[ROW],
+            "removed_date",
+            f"removed_date {r['removed_date']} is outside the "
+            f"contract's term {r['start_date']} to {r['end_date']}",
+        )
         for r in outside.iter_rows(named=True)
     ]
     return problems

@@ -18,6 +18,8 @@ SERVICE_LINE_COLOURS: dict[str, str] = {
 # Used / unused / private: blue, light grey, orange (distinct for every common colour blindness).
 USED = NHS_BLUE
 UNUSED = "#C8CDD2"
+# Money lost to unused capacity, where a bar must stand out on white: NHS mid grey.
+UNUSED_COST = "#768692"
 PRIVATE = "#D55E00"
 
 # Making Data Count, as NHSRplotthedots sets them.

@@ -35,3 +35,34 @@ def units(x: float | None) -> str:
         return "–"
     assert x is not None
     return f"{x:,.0f}"
+
+
+def line_label(service_line: str) -> str:
+    """day_case → Day case (service lines and activity types as people write them)."""
+    if not service_line:
+        return "(whole line)"
+    return service_line.replace("_", " ").capitalize()
+
+
+def signed_pct_points(x: float | None, digits: int = 1) -> str | None:
+    """A change in a ratio as percentage points: +2.5 pp (None if unknown)."""
+    if _missing(x):
+        return None
+    assert x is not None
+    return f"{x * 100:+.{digits}f} pp"
+
+
+def signed_gbp(x: float | None) -> str | None:
+    """A change in money: +£1.2m / -£340k (None if unknown)."""
+    if _missing(x):
+        return None
+    assert x is not None
+    return ("+" if x >= 0 else "-") + gbp(abs(x), short=True)
+
+
+def signed_units(x: float | None) -> str | None:
+    """A change in units: +1,234 (None if unknown)."""
+    if _missing(x):
+        return None
+    assert x is not None
+    return f"{x:+,.0f}"

@@ -1,0 +1,76 @@
+"""Generated README sections: the input contract, the data dictionary and the settings.
+
+The README holds each between `<!-- BEGIN name -->` and `<!-- END name -->` markers; a test
+fails when they drift from the code. Refresh them with `python -m capwatch.docs`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from capwatch.config import SETTINGS
+from capwatch.schema import dictionary_markdown
+from pipelines.contract import INPUT_TABLES
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def input_contract_markdown() -> str:
+    """Every input table and column, with the template to copy."""
+    lines: list[str] = []
+    for t in INPUT_TABLES:
+        lines += [
+            f"#### `{t.name}` ({t.layer}) — template [`data/templates/{t.name}.csv`]"
+            f"(data/templates/{t.name}.csv)",
+            "",
+            t.description + (f" Unique key: {', '.join(t.key)}." if t.key else ""),
+            "",
+            "| column | required | meaning | example |",
+            "|---|---|---|---|",
+        ]
+        for c in t.columns:
+            aka = f" (also read as {', '.join(c.aliases)})" if c.aliases else ""
+            lines.append(
+                f"| `{c.name}` | {'yes' if c.required else 'no'} | {c.description}{aka} "
+                f"| {c.example or '(empty)'} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def settings_markdown() -> str:
+    lines = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    lines += [f"| {s.name} | `{s.env}` | `{s.default}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = {
+    "input-contract": input_contract_markdown,
+    "data-dictionary": dictionary_markdown,
+    "settings": settings_markdown,
+}
+
+
+def render(readme: str) -> str:
+    """The README text with every generated section brought up to date."""
+    for name, make in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", flags=re.DOTALL)
+        if not pattern.search(readme):
+            raise ValueError(f"README has no {name} section markers")
+        readme = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), readme)
+    return readme
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    new = render(text)
+    if new != text:
+        README.write_text(new, encoding="utf-8")
+        print(f"updated {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install what the tests need (Debian's chromium for the browser tests, the `test` extra)
+# and run the whole suite: ruff, then pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "Installing Debian's chromium for the browser tests ..."
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python -m ruff check .
+python -m ruff format --check .
+python -m pytest "$@"

@@ -1,0 +1,121 @@
+"""Overview: the period's headline figures, the weekly trend and the worst providers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from capwatch.analytics import dashboard
+from capwatch.ui import charts, format
+from capwatch.ui.context import cached
+from capwatch.ui.download import download_csv
+from capwatch.ui.filters import current_filters
+
+filters = current_filters()
+data = cached(dashboard.overview, filters)
+now, before = data.headline, data.previous
+
+st.title("Overview")
+st.caption(
+    f"Weeks starting {filters.week_from:%d %b %Y} to {filters.week_to:%d %b %Y}. "
+    "Changes compare with the same number of weeks just before."
+    if filters.week_from and filters.week_to
+    else "Every loaded week."
+)
+
+if not now.has_capacity:
+    st.info(
+        "No contracted capacity matches these filters. Widen the period or clear a filter.",
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+
+def change(attr: str) -> float | None:
+    if before is None:
+        return None
+    a, b = getattr(now, attr), getattr(before, attr)
+    return None if a is None or b is None else a - b
+
+
+row1 = st.columns(3)
+row1[0].metric(
+    "Capacity contracted",
+    f"{format.units(now.capacity_units)} units",
+    format.signed_units(change("capacity_units")),
+    delta_color="off",
+    border=True,
+    help="Units made available to the NHS at the filtered sites, lines and weeks.",
+)
+row1[1].metric(
+    "NHS units used",
+    format.units(now.nhs_units),
+    format.signed_units(change("nhs_units")),
+    border=True,
+    help="NHS-funded units delivered against that capacity.",
+)
+row1[2].metric(
+    "Utilisation",
+    format.pct(now.utilisation),
+    format.signed_pct_points(change("utilisation")),
+    border=True,
+    help="NHS units used ÷ capacity units (a ratio of the sums).",
+)
+row2 = st.columns(3)
+row2[0].metric(
+    "Contract value",
+    format.gbp(now.contract_value_gbp),
+    format.signed_gbp(change("contract_value_gbp")),
+    delta_color="off",
+    border=True,
+    help="Contracts of the filtered providers, apportioned to these weeks. "
+    "Not split by site or service line.",
+)
+row2[1].metric(
+    "Unused capacity cost",
+    format.gbp(now.unused_capacity_cost_gbp),
+    format.signed_gbp(change("unused_capacity_cost_gbp")),
+    delta_color="inverse",
+    border=True,
+    help="Capacity not used by the NHS, week by week and site by site, at reference unit prices.",
+)
+row2[2].metric(
+    "Private units at contracted sites",
+    format.units(now.private_units),
+    format.signed_units(change("private_units")),
+    delta_color="off",
+    border=True,
+    help="Privately funded units delivered at the same sites, lines and weeks.",
+)
+
+st.markdown(
+    f"**Of {format.gbp(now.capacity_value_gbp)} of capacity contracted (valued at reference unit "
+    f"prices), {format.gbp(now.unused_capacity_cost_gbp)} went unused "
+    f"({format.pct(now.unused_share)}).** The contracts for the same weeks were worth "
+    f"{format.gbp(now.contract_value_gbp)}; contract value is not split by service line, so a "
+    "service-line filter does not change it."
+)
+
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(charts.utilisation_trend(data.trend), key="overview_trend")
+    download_csv(data.trend, "weekly_utilisation", filters, key="dl_overview_trend")
+with right:
+    st.subheader("Most unused capacity cost")
+    worst = data.worst_providers
+    st.dataframe(
+        worst.select("rank", "provider_code", "provider_name", "region", "utilisation",
+                     "unused_capacity_cost_gbp"),
+        hide_index=True,
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width="small"),
+            "provider_code": "Code",
+            "provider_name": "Provider",
+            "region": "Region",
+            "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
+            "unused_capacity_cost_gbp": st.column_config.NumberColumn(
+                "Unused cost", format="£%,.0f"
+            ),
+        },
+        key="overview_worst",
+    )  # fmt: skip
+    download_csv(worst, "worst_providers_by_unused_cost", filters, key="dl_overview_worst")

@@ -1,0 +1,187 @@
+"""Provider profile: one provider's contracts, sites, service lines, trend and rank.
+
+Reached by a link naming the provider: `provider_profile?p=NX1` (plus any shared filters).
+The profile keeps the period and service-line filters and ignores region, group and provider
+filters, so it always shows the whole provider.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from capwatch.analytics import dashboard
+from capwatch.ui import charts, format
+from capwatch.ui.context import cached
+from capwatch.ui.download import download_csv
+from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
+
+filters = current_filters()
+options = filter_options()
+codes = list(options.providers)
+names = options.provider_names
+
+st.title("Provider profile")
+if not codes:
+    st.info("No providers are loaded.", icon=":material/info:")
+    st.stop()
+
+asked = st.query_params.get(PROFILE_KEY)
+if asked and asked.strip().upper() in codes:
+    asked = asked.strip().upper()
+    if st.session_state.get("profile_provider") != asked:
+        st.session_state["profile_provider"] = asked
+elif asked:
+    st.warning(f"Ignored in the address: unknown provider `{asked}`.", icon=":material/info:")
+if "profile_provider" not in st.session_state:
+    only = filters.providers[0] if len(filters.providers) == 1 else codes[0]
+    st.session_state["profile_provider"] = only
+
+
+def _remember_choice() -> None:
+    st.query_params[PROFILE_KEY] = st.session_state["profile_provider"]
+
+
+code = st.selectbox(
+    "Provider",
+    codes,
+    key="profile_provider",
+    format_func=lambda c: f"{c} · {names.get(c, '')}",
+    on_change=_remember_choice,
+)
+st.query_params[PROFILE_KEY] = code
+
+profile = cached(dashboard.provider_profile, filters, code)
+own = dashboard.profile_filters(filters, code)
+head = profile.headline
+
+st.header(f"{profile.provider_code} · {profile.provider_name}")
+rank_text = (
+    f"Ranked {profile.rank} of {profile.peers} providers by utilisation (1 = lowest) over the "
+    "same weeks and service lines."
+    if profile.rank
+    else "Not ranked: no capacity in these weeks and service lines."
+)
+st.caption(f"Group: {profile.group} · Region: {profile.region} · {rank_text}")
+st.page_link(
+    "pages/flags.py",
+    label="Flags raised on this provider",
+    icon=":material/flag:",
+    query_params=link_params(own),
+)
+
+if not head.has_capacity and head.nhs_units + head.private_units == 0:
+    st.info(
+        "This provider has no capacity or activity in these weeks and service lines.",
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+cols = st.columns(6)
+cols[0].metric("Capacity", format.units(head.capacity_units), border=True)
+cols[1].metric("NHS units used", format.units(head.nhs_units), border=True)
+cols[2].metric("Utilisation", format.pct(head.utilisation), border=True)
+cols[3].metric(
+    "Unused capacity cost", format.gbp(head.unused_capacity_cost_gbp, short=True), border=True
+)
+cols[4].metric(
+    "Contract value (period)", format.gbp(head.contract_value_gbp, short=True), border=True
+)
+cols[5].metric("Private units", format.units(head.private_units), border=True)  # fmt: skip
+
+st.subheader("Contracts")
+st.dataframe(
+    profile.contracts,
+    hide_index=True,
+    column_config={
+        "contract_id": "Contract",
+        "start_date": st.column_config.DateColumn("Start", format="DD MMM YYYY"),
+        "end_date": st.column_config.DateColumn("End", format="DD MMM YYYY"),
+        "monthly_value_gbp": st.column_config.NumberColumn("Monthly value", format="£%,.0f"),
+        "status": "Status",
+        "removed_date": st.column_config.DateColumn("Removed", format="DD MMM YYYY"),
+        "removal_reason": "Reason",
+        "contract_value_in_period_gbp": st.column_config.NumberColumn(
+            "Value in these weeks", format="£%,.0f"
+        ),
+    },
+    key="profile_contracts",
+)
+download_csv(profile.contracts, f"contracts_{code}", own, key="dl_profile_contracts")
+
+st.subheader("By service line")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        charts.nhs_private_by_line(profile.service_lines, "Capacity, NHS and private units"),
+        key="profile_lines_units",
+    )
+with right:
+    st.plotly_chart(
+        charts.service_line_bars(profile.service_lines, "utilisation", "Utilisation"),
+        key="profile_lines_util",
+    )
+download_csv(profile.service_lines, f"service_lines_{code}", own, key="dl_profile_lines")
+
+st.subheader("Week by week")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        charts.weekly_by_line(profile.weekly, "utilisation", "Weekly utilisation by service line"),
+        key="profile_weekly_util",
+    )
+with right:
+    st.plotly_chart(
+        charts.used_unused_weekly(profile.weekly, "NHS and private activity against capacity"),
+        key="profile_weekly_units",
+    )
+download_csv(profile.weekly, f"weekly_{code}", own, key="dl_profile_weekly")
+
+st.subheader("By activity type")
+st.caption(
+    "Utilisation by activity type exists only where capacity is given by type (diagnostic "
+    "tests); other lines' capacity is for the whole line, shown as “(whole line)”."
+)
+types = profile.activity_types
+st.dataframe(
+    types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
+    hide_index=True,
+    column_config={
+        "service_line": "Service line",
+        "activity_type": "Activity type",
+        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
+        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
+        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
+        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
+        "nhs_units_meeting_capacity": st.column_config.NumberColumn(
+            "NHS units against it", format="%,d"
+        ),
+        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
+        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
+        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
+    },
+    key="profile_types",
+)
+download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")
+
+st.subheader("Sites")
+st.dataframe(
+    profile.sites,
+    hide_index=True,
+    column_config={
+        "site_code": "Site",
+        "site_name": "Name",
+        "region": "Region",
+        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
+        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
+        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
+        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
+        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
+        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
+        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
+        "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
+        "private_share": st.column_config.NumberColumn("Private share", format="percent"),
+    },
+    key="profile_sites",
+)
+download_csv(profile.sites, f"sites_{code}", own, key="dl_profile_sites")

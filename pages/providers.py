@@ -1,0 +1,107 @@
+"""Providers: every provider ranked by utilisation or by unused cost; open one's profile."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from capwatch.analytics import dashboard
+from capwatch.ui import charts
+from capwatch.ui.context import cached
+from capwatch.ui.download import download_csv
+from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
+
+PROFILE_PAGE = "pages/provider_profile.py"
+
+filters = current_filters()
+st.title("Providers")
+order = st.segmented_control(
+    "Rank by",
+    ["utilisation", "unused cost"],
+    default="utilisation",
+    required=True,
+    key="providers_order",
+    format_func=lambda o: "Lowest utilisation" if o == "utilisation" else "Most unused cost",
+)
+view = cached(dashboard.providers, filters, order or "utilisation")
+ranked = view.ranked
+
+if ranked.is_empty():
+    st.info("No provider matches these filters.", icon=":material/filter_alt_off:")
+    st.stop()
+
+st.caption(
+    f"{ranked.height} providers, rank 1 = "
+    + ("lowest utilisation." if view.order == "utilisation" else "most unused capacity cost.")
+    + " Region and group are the provider's. Contract value is the whole contract for these "
+    "weeks (not split by service line)."
+)
+
+pick, go = st.columns([3, 1], vertical_alignment="bottom")
+names = dict(zip(ranked["provider_code"], ranked["provider_name"], strict=True))
+chosen = pick.selectbox(
+    "Open a provider's profile",
+    ranked["provider_code"].to_list(),
+    format_func=lambda c: f"{c} · {names.get(c) or ''}",
+    key="providers_pick",
+)
+go.page_link(
+    PROFILE_PAGE,
+    label="Open profile",
+    icon=":material/arrow_forward:",
+    query_params={PROFILE_KEY: chosen},
+)
+
+measure = "utilisation" if view.order == "utilisation" else "unused_capacity_cost_gbp"
+chart, table = st.columns([2, 3])
+with chart:
+    st.plotly_chart(
+        charts.provider_bars(
+            ranked,
+            measure,
+            "Utilisation (lowest first)"
+            if measure == "utilisation"
+            else "Unused capacity cost (most first)",
+        ),
+        key="providers_bars",
+    )
+with table:
+    links = [
+        "provider_profile?" + query_string(filters, **{PROFILE_KEY: code})
+        for code in ranked["provider_code"]
+    ]
+    shown = ranked.with_columns(profile=pl.Series(links, dtype=pl.String))
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        height=560,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="providers_table",
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width="small"),
+            "provider_code": "Code",
+            "provider_name": "Provider",
+            "group": "Group",
+            "region": "Region",
+            "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
+            "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
+            "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
+            "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
+            "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
+            "unused_capacity_cost_gbp": st.column_config.NumberColumn(
+                "Unused cost", format="£%,.0f"
+            ),
+            "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
+            "contract_value_gbp": st.column_config.NumberColumn("Contract value", format="£%,.0f"),
+            "private_share": st.column_config.NumberColumn("Private share", format="percent"),
+            "profile": st.column_config.LinkColumn("Profile", display_text="Open"),
+        },
+    )
+    st.caption("Select a row to open that provider's profile; click a heading to sort.")
+    download_csv(ranked, f"providers_by_{view.order.replace(' ', '_')}", filters,
+                 key="dl_providers")  # fmt: skip
+
+rows = event.selection.rows if event is not None else []
+if rows:
+    st.switch_page(PROFILE_PAGE, query_params={PROFILE_KEY: ranked["provider_code"][rows[0]]})

@@ -1,0 +1,106 @@
+"""Service lines: diagnostics, day case, chemotherapy and outpatients side by side."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from capwatch.analytics import dashboard
+from capwatch.ui import charts, format
+from capwatch.ui.context import cached
+from capwatch.ui.download import download_csv
+from capwatch.ui.filters import current_filters
+
+filters = current_filters()
+view = cached(dashboard.service_lines, filters)
+lines = view.lines
+
+st.title("Service lines")
+if lines.is_empty() or lines["capacity_units"].sum() == 0:
+    st.info("No contracted capacity matches these filters.", icon=":material/filter_alt_off:")
+    st.stop()
+
+cols = st.columns(max(1, lines.height))
+for col, row in zip(cols, lines.iter_rows(named=True), strict=False):
+    col.metric(
+        format.line_label(row["service_line"]),
+        format.pct(row["utilisation"]),
+        border=True,
+        help="NHS units used ÷ capacity units",
+    )
+    col.caption(
+        f"{format.units(row['nhs_units'])} of {format.units(row['capacity_units'])} units · "
+        f"unused {format.gbp(row['unused_capacity_cost_gbp'], short=True)} · "
+        f"private {format.units(row['private_units'])}"
+    )
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        charts.service_line_bars(lines, "unused_capacity_cost_gbp", "Unused capacity cost"),
+        key="lines_unused",
+    )
+with right:
+    st.plotly_chart(
+        charts.nhs_private_by_line(lines, "Capacity, NHS and private units"), key="lines_units"
+    )
+st.dataframe(
+    lines,
+    hide_index=True,
+    column_config={
+        "service_line": "Service line",
+        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
+        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
+        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
+        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
+        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
+        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
+        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
+        "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
+        "private_share": st.column_config.NumberColumn("Private share", format="percent"),
+    },
+    key="lines_table",
+)
+download_csv(lines, "service_lines", filters, key="dl_lines")
+
+st.subheader("Week by week")
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        charts.weekly_by_line(view.weekly, "utilisation", "Weekly utilisation"),
+        key="lines_weekly_util",
+    )
+with right:
+    st.plotly_chart(
+        charts.weekly_by_line(view.weekly, "unused_capacity_cost_gbp", "Weekly unused cost"),
+        key="lines_weekly_unused",
+    )
+download_csv(view.weekly, "service_lines_weekly", filters, key="dl_lines_weekly")
+
+st.subheader("Activity types within each line")
+st.caption(
+    "Diagnostic capacity is contracted per test, so each test has its own utilisation. The "
+    "other lines' capacity is for the whole line (“(whole line)”): their activity types show "
+    "what was delivered, not a utilisation."
+)
+types = view.activity_types
+st.dataframe(
+    types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
+    hide_index=True,
+    column_config={
+        "service_line": "Service line",
+        "activity_type": "Activity type",
+        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
+        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
+        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
+        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
+        "nhs_units_meeting_capacity": st.column_config.NumberColumn(
+            "NHS units against it", format="%,d"
+        ),
+        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
+        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
+        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
+    },
+    key="lines_types",
+)
+download_csv(types, "activity_types", filters, key="dl_lines_types")

@@ -1,0 +1,5 @@
+"""`python -m capwatch` runs the command line."""
+
+from capwatch.cli import main
+
+main()

@@ -22,6 +22,9 @@ class Filters:
     groups: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()
     service_lines: tuple[str, ...] = ()
+    # Regions the user may see (None: all). Set from the signed-in user's access, never from
+    # the URL; applied by `where()` to every query, whatever the other filters say.
+    scope_regions: tuple[str, ...] | None = None
 
     def where(
         self,
@@ -34,10 +37,16 @@ class Filters:
     ) -> tuple[str, list[Any]]:
         """A SQL condition and its parameters, over columns named as in `utilisation_weekly`.
 
-        Pass a column as None where the relation has no such column; that filter is skipped.
+        Pass a column as None where the relation has no such column; that filter is skipped
+        (except the access scope: a scoped query without a region column is refused).
         """
         clauses: list[str] = ["TRUE"]
         params: list[Any] = []
+        if self.scope_regions is not None:
+            if region is None:
+                raise ValueError("a region-scoped query needs a region column to scope on")
+            clauses.append(f"{region} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(self.scope_regions))
         if self.week_from is not None:
             clauses.append(f"{week} >= ?")
             params.append(self.week_from)

@@ -45,6 +45,8 @@ _WHY: dict[str, str] = {
     "TRANSACTION": "controls transactions",
     "PREPARE": "prepares statements",
     "EXECUTE": "runs prepared statements",
+    # A PIVOT without an IN list first creates a type for its columns.
+    "MULTI": "runs several statements (for PIVOT, list the columns: ON col IN ('a', 'b'))",
 }
 
 _VERB: dict[str, str] = {
@@ -56,6 +58,7 @@ _VERB: dict[str, str] = {
     "EXPORT": "EXPORT DATABASE",
     "LOAD": "LOAD",
     "TRANSACTION": "BEGIN / COMMIT",
+    "MULTI": "this statement",
 }
 
 

@@ -14,11 +14,11 @@ from typing import Literal
 import polars as pl
 
 from capwatch import db
-from pipelines import validate
+from pipelines import quality, validate
 from pipelines.contract import InputTable
 from pipelines.normalise import flag_columns, normalise
 from pipelines.problems import FileRejected, Problem
-from pipelines.read import ROW, ScannedFile, discover, file_hash, scan
+from pipelines.read import ROW, ScannedFile, discover, file_hash, locate_csv_problem, scan
 
 STORED_AS = {"activity": "activity_daily"}
 ACTIVITY_GRAIN = ["site_code", "service_line", "activity_type", "activity_date", "funding"]
@@ -107,6 +107,7 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
     try:
         scanned = scan(path, table)
         frame, rows_read = _checked_frame(writer, scanned)
+        scanned.notes += quality.warnings(writer, table, frame)
         record = db.LoadRecord(
             table_name=table.name,
             file_name=path.name,
@@ -133,8 +134,18 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
             seconds=time.perf_counter() - started,
         )
     except pl.exceptions.PolarsError as exc:
-        problem = Problem(str(path), None, None, f"cannot read the file: {_first_line(exc)}")
-        return FileOutcome(path, table.name, "rejected", problems=[problem], total_problems=1)
+        located = locate_csv_problem(scanned) if scanned is not None else None
+        problem = located or Problem(
+            str(path), None, None, f"cannot read the file: {_first_line(exc)}"
+        )
+        return FileOutcome(
+            path,
+            table.name,
+            "rejected",
+            problems=[problem],
+            total_problems=1,
+            seconds=time.perf_counter() - started,
+        )
     finally:
         if scanned is not None:
             scanned.close()

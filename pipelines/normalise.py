@@ -46,7 +46,8 @@ def _number(c: str) -> pl.Expr:
         .then(t.str.replace_all(",", ""))
         .otherwise(t)
     )
-    return t.cast(pl.Float64, strict=False)
+    # Plain decimals only: "1.2E+06" (Excel's display of a wide number) has lost digits.
+    return pl.when(t.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")).then(t).cast(pl.Float64)
 
 
 def _date(c: str) -> pl.Expr:
@@ -150,9 +151,20 @@ _ADVICE: dict[Kind, Callable[[InputColumn], str]] = {
 }
 
 
+_US_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/\d{4}\s*$")
+
+
 def explain(col: InputColumn, raw: str | None) -> str:
     """The message for a flagged value: what is wrong and what to write instead."""
     if raw is None or not raw.strip():
         return f"{col.name} is empty but required"
     shown = raw if len(raw) <= 40 else raw[:37] + "..."
-    return f"{shown!r} is not a valid {col.name}: {_ADVICE[col.kind](col)}"
+    if col.kind == "text" and len(raw.strip()) > MAX_TEXT:
+        return (
+            f"{col.name} has {len(raw.strip()):,} characters: {_ADVICE[col.kind](col)}; shorten it"
+        )
+    message = f"{shown!r} is not a valid {col.name}: {_ADVICE[col.kind](col)}"
+    us = _US_DATE.match(raw) if col.kind in ("date", "monday") else None
+    if us and int(us[1]) <= 12 < int(us[2]) <= 31:
+        message += f" ({shown!r} looks month-first, as in the US; dates here are day-first)"
+    return message

@@ -7,6 +7,7 @@ with `_row`: the row number a person sees in the file or spreadsheet (header = r
 from __future__ import annotations
 
 import codecs
+import csv
 import difflib
 import hashlib
 import tempfile
@@ -33,6 +34,8 @@ class ScannedFile:
     frame: pl.LazyFrame
     notes: list[str] = field(default_factory=list)
     cleanup: list[Path] = field(default_factory=list)
+    text_source: Path | None = None  # the UTF-8 text a CSV was read from (maybe transcoded)
+    separator: str = ","
 
     def close(self) -> None:
         for p in self.cleanup:
@@ -100,11 +103,68 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Leading bytes of formats a data manager may send under the wrong extension.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Excel (.xls) workbook"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+_EXPECTED = {
+    ".csv": "a CSV text file",
+    ".txt": "a CSV text file",
+    ".xlsx": "an Excel workbook (.xlsx)",
+    ".parquet": "a Parquet file",
+}
+_SAVE_AS = {
+    ".csv": "save it as CSV (comma-separated text)",
+    ".txt": "save it as CSV (comma-separated text)",
+    ".xlsx": "save it from Excel as .xlsx (Excel Workbook)",
+    ".parquet": "write it as Parquet",
+}
+
+
+def _sniff_kind(path: Path) -> str | None:
+    """What the file's first bytes say it is, if they are a known binary format."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+
+
+def _check_kind(path: Path) -> None:
+    """Reject a file whose content is not what its extension says, naming what it is."""
+    suffix = path.suffix.lower()
+    kind = _sniff_kind(path)
+    if suffix == ".xlsx":
+        ok = kind is not None and kind.startswith("an Excel workbook (.xlsx)")
+    elif suffix == ".parquet":
+        ok = kind == "a Parquet file"
+    else:
+        ok = kind is None
+    if ok:
+        return
+    actual = kind or "text or an unknown format"
+    raise FileRejected(
+        [
+            Problem(
+                str(path),
+                None,
+                None,
+                f"the file is named {suffix} but its content is {actual}, not "
+                f"{_EXPECTED[suffix]}: {_SAVE_AS[suffix]}, or give it the extension "
+                "that matches its content",
+            )
+        ]
+    )
+
+
 def scan(path: Path, table: InputTable) -> ScannedFile:
     """Scan one file into text columns named by the contract. Raises FileRejected."""
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise FileRejected([Problem(str(path), None, None, "the file is empty")])
+    _check_kind(path)
     if suffix in (".csv", ".txt"):
         return _scan_csv(path, table)
     if suffix == ".xlsx":
@@ -139,9 +199,32 @@ def _rename(path: Path, table: InputTable, headers: list[str], header_row: int) 
         if guess is not None:
             msg += f" (is {guess!r} meant to be {missing}?)"
         problems.append(Problem(str(path), header_row, missing, msg))
+    # A misspelt optional column would otherwise be ignored and its default used silently
+    # (a misspelt `units` would count every row as 1), so it is an error too.
+    for optional in (c.name for c in table.columns if c.name not in mapping.values()):
+        if optional in table.required:
+            continue
+        guess = _close_header(optional, extra)
+        if guess is not None:
+            problems.append(
+                Problem(
+                    str(path),
+                    header_row,
+                    guess,
+                    f"column {guess!r} is not in the contract; is it meant to be {optional}? "
+                    f"Rename it to {optional}, or remove it",
+                )
+            )
     if problems:
         raise FileRejected(problems)
     return mapping
+
+
+def _close_header(name: str, candidates: list[str]) -> str | None:
+    hint = difflib.get_close_matches(
+        header_key(name), [header_key(e) for e in candidates], n=1, cutoff=0.75
+    )
+    return next((e for e in candidates if hint and header_key(e) == hint[0]), None)
 
 
 def _text_frame(
@@ -152,6 +235,13 @@ def _text_frame(
     lf = lf.select(
         pl.col(ROW),
         *(pl.col(src).cast(pl.String).alias(dst) for src, dst in mapping.items()),
+    )
+    # Wholly blank rows (an empty line, a row of separators) are not data; row numbers of the
+    # rows kept still count them, so messages match what the user sees in the file.
+    lf = lf.filter(
+        pl.any_horizontal(
+            pl.col(dst).str.strip_chars().str.len_chars() > 0 for dst in mapping.values()
+        )
     )
     notes = [f"ignored column(s) not in the contract: {', '.join(extra)}"] if extra else []
     return ScannedFile(path, table, lf, notes)
@@ -222,11 +312,92 @@ def _scan_csv(path: Path, table: InputTable) -> ScannedFile:
         raise FileRejected([Problem(str(path), None, None, f"cannot read as CSV: {exc}")]) from exc
     scanned = _text_frame(lf, path, table, headers, 1)
     scanned.cleanup = cleanup
+    scanned.text_source = source
+    scanned.separator = sep
+    cut = _cut_off_last_row(path, source, sep, len(headers))
+    if cut is not None:
+        scanned.close()
+        raise FileRejected([cut])
     if encoding != "utf8":
         scanned.notes.append("read as Windows-1252 text")
     if sep != ",":
         scanned.notes.append(f"columns separated by {sep!r}")
     return scanned
+
+
+def _cut_off_last_row(path: Path, source: Path, sep: str, columns: int) -> Problem | None:
+    """A file cut off mid-row: no final line break, and the last row is short of values.
+
+    Only the file's tail is read unless it looks cut off; then the file is read again (with
+    Python's csv reader) to number the row. A last row that is complete but lacks a final
+    line break is normal (many tools write files that way) and is accepted.
+    """
+    with source.open("rb") as fh:
+        fh.seek(max(0, source.stat().st_size - _SNIFF_BYTES))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    last_line = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    if last_line.count(sep) >= columns - 1 and last_line.count('"') % 2 == 0:
+        return None
+    row, values = 0, columns
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        try:
+            for record in csv.reader(fh, delimiter=sep, strict=True):
+                row, values = row + 1, len(record)
+        except csv.Error:
+            return Problem(
+                str(path),
+                row + 1,
+                None,
+                "the file ends inside a quoted value: it looks cut off; send the complete file",
+            )
+    if values >= columns:
+        return None
+    return Problem(
+        str(path),
+        row,
+        None,
+        f"the last row has {values} of {columns} values and no line break after it: the file "
+        "looks cut off; send the complete file",
+    )
+
+
+def locate_csv_problem(scanned: ScannedFile) -> Problem | None:
+    """Find the row a CSV parser stumbled on: too many values, or a quote never closed.
+
+    Used only after the fast reader has failed, so the slow row-by-row pass is rare.
+    """
+    if scanned.text_source is None:
+        return None
+    path = str(scanned.path)
+    sep = scanned.separator
+    row = 1
+    with scanned.text_source.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep, strict=True)
+        try:
+            columns = len(next(reader))
+            for row, record in enumerate(reader, start=2):
+                if len(record) > columns:
+                    return Problem(
+                        path,
+                        row,
+                        None,
+                        f"the row has {len(record)} values but the header has {columns}: "
+                        f"remove the extra values, or put text that contains {sep!r} in "
+                        'double quotes ("...")',
+                    )
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            return Problem(
+                path,
+                row + 1,
+                None,
+                f"the row cannot be read as CSV ({exc}): check its double quotes; a quote "
+                'inside a quoted value is written twice ("")',
+            )
+    return None
 
 
 def _scan_excel(path: Path, table: InputTable) -> ScannedFile:
@@ -249,6 +420,20 @@ def _scan_excel(path: Path, table: InputTable) -> ScannedFile:
         raise FileRejected(
             [Problem(str(path), None, None, "no sheet has a header row with the expected columns")]
         )
+    full = [name for name, raw in sheets.items() if _has_full_header(raw, wanted)]
+    if len(full) > 1:
+        raise FileRejected(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    f"{len(full)} sheets ({', '.join(repr(n) for n in full)}) each hold a "
+                    f"{table.name} table; put each in a file of its own, or combine them in "
+                    "one sheet",
+                )
+            ]
+        )
     _, sheet_name, header_index = best
     raw = sheets[sheet_name]
     header_values = [str(v).strip() if v is not None else "" for v in raw.row(header_index)]
@@ -267,6 +452,13 @@ def _scan_excel(path: Path, table: InputTable) -> ScannedFile:
         note += f", header on row {header_index + 1}"
     scanned.notes.append(note)
     return scanned
+
+
+def _has_full_header(raw: pl.DataFrame, wanted: set[str]) -> bool:
+    return any(
+        wanted <= {header_key(str(v)) for v in row if v is not None}
+        for row in raw.head(20).iter_rows()
+    )
 
 
 def _scan_parquet(path: Path, table: InputTable) -> ScannedFile:

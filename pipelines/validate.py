@@ -46,10 +46,19 @@ def value_problems(scanned: ScannedFile) -> list[Problem]:
                         str(scanned.path),
                         rec[ROW],
                         col.name,
-                        explain(col, rec.get(f"_raw_{col.name}")),
+                        explain(col, rec.get(f"_raw_{col.name}"))
+                        + _excel_hint(scanned, col.name, rec),
                     )
                 )
     return problems
+
+
+def _excel_hint(scanned: ScannedFile, column: str, rec: dict[str, object]) -> str:
+    """Merged cells in Excel keep their value in the first row only; say so when it shows."""
+    raw = rec.get(f"_raw_{column}")
+    if scanned.path.suffix.lower() != ".xlsx" or (isinstance(raw, str) and raw.strip()):
+        return ""
+    return " (if the cell is merged with the one above, unmerge it and fill in every row)"
 
 
 def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) -> list[Problem]:

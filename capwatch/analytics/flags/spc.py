@@ -14,7 +14,8 @@ Special cause, each marking every point that takes part:
 
 - beyond a limit: xᵢ > upper or xᵢ < lower (a point exactly on a limit is inside);
 - shift: `run_length` or more consecutive points on the same side of the mean; a point exactly
-  on the mean belongs to neither side and breaks the run;
+  on the mean (to within 1e-12, so that floating-point noise in a mean of equal values does not
+  decide) belongs to neither side and breaks the run;
 - trend: `trend_length` or more consecutive points each strictly above (or each strictly below)
   the one before; an equal value breaks the trend, as in NHSRplotthedots;
 - 2 of 3: three consecutive points all on the same side of the mean, at least two of them
@@ -32,6 +33,7 @@ is classified by its direction, which is how Making Data Count describes it.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,8 +61,18 @@ class Limits:
     baseline_points: int
 
 
+TIE_TOLERANCE = 1e-12  # |x − mean| at or below this (relative) counts as on the mean
+
+
 def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
+
+
+def _side(value: float, mean: float) -> int:
+    """+1 above the mean, −1 below, 0 on it (to within floating-point noise)."""
+    if abs(value - mean) <= TIE_TOLERANCE * max(1.0, abs(mean)):
+        return 0
+    return _sign(value - mean)
 
 
 def limits(values: Sequence[float], baseline: int = 0, *, screen_outliers: bool = True) -> Limits:
@@ -68,14 +80,14 @@ def limits(values: Sequence[float], baseline: int = 0, *, screen_outliers: bool 
     base = list(values if baseline <= 0 or baseline >= len(values) else values[:baseline])
     if not base:
         return Limits(None, None, None, None, None, None, 0)
-    mean = sum(base) / len(base)
+    mean = math.fsum(base) / len(base)
     ranges = [abs(b - a) for a, b in itertools.pairwise(base)]
     if not ranges:
         return Limits(mean, None, None, None, None, None, len(base))
-    amr = sum(ranges) / len(ranges)
+    amr = math.fsum(ranges) / len(ranges)
     if screen_outliers:
         kept = [r for r in ranges if r < MR_SCREEN * amr]
-        amr = sum(kept) / len(kept) if kept else amr
+        amr = math.fsum(kept) / len(kept) if kept else amr
     return Limits(
         mean=mean,
         mean_moving_range=amr,
@@ -139,7 +151,7 @@ def xmr(
     lim = limits(values, baseline, screen_outliers=screen_outliers)
     n = len(values)
     good = 1 if higher_is_better else -1
-    side = [_sign(v - lim.mean) if lim.mean is not None else 0 for v in values]
+    side = [_side(v, lim.mean) if lim.mean is not None else 0 for v in values]
     if lim.upper is not None and lim.lower is not None:
         outside = [(v > lim.upper) - (v < lim.lower) for v in values]
         near = [(v > lim.upper_near) - (v < lim.lower_near) for v in values]  # type: ignore[operator]
@@ -162,7 +174,7 @@ def xmr(
         {
             "point": list(range(n)),
             "value": [float(v) for v in values],
-            "moving_range": [None, *[abs(b - a) for a, b in itertools.pairwise(values)]],
+            "moving_range": [None, *[abs(b - a) for a, b in itertools.pairwise(values)]][:n],
             "mean": [lim.mean] * n,
             "lower_limit": [lim.lower] * n,
             "upper_limit": [lim.upper] * n,

@@ -177,6 +177,43 @@ def migrate(db: DbOption = None) -> None:
     typer.echo(f"{db_path} is at schema version {database.SCHEMA_VERSION}")
 
 
+@app.command()
+def flags(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (every field).")],
+    db: DbOption = None,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help="Rule to run (repeatable); all rules when omitted."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", help="Override a rule parameter, e.g. low_utilisation.threshold=0.25."
+        ),
+    ] = None,
+) -> None:
+    """Run the flag rules over every loaded week and write every flag to CSV."""
+    from capwatch.analytics.filters import Filters
+    from capwatch.analytics.flags import compute_flags, parse_params
+    from capwatch.analytics.flags.csv import flags_csv_bytes
+    from capwatch.db import Database
+
+    overrides = parse_params(param or [])
+    reader = Database(config.resolve_db_path(db))
+    try:
+        found = compute_flags(reader, Filters(), rules=rule or None, params=overrides)
+    finally:
+        reader.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(flags_csv_bytes(found))
+    providers = found["provider_code"].n_unique() if found.height else 0
+    money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
+    typer.echo(
+        f"wrote {found.height:,} flags on {providers} providers to {out} "
+        f"(£{money:,.0f} at stake, summed over flags, which overlap)"
+    )
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into a one-line message."""
     try:

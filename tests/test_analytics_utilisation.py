@@ -216,7 +216,9 @@ def test_synthetic_breakdowns_add_up(synth: Database) -> None:
             total.unused_capacity_cost_gbp
         )
     # utilisation is a ratio of sums, not a mean of the lines' ratios
-    assert total.utilisation == pytest.approx(lines["nhs_units"].sum() / lines["capacity_units"].sum())
+    assert total.utilisation == pytest.approx(
+        lines["nhs_units"].sum() / lines["capacity_units"].sum()
+    )
     assert reference.is_synthetic(synth)
 
 

@@ -55,8 +55,13 @@ _CAPACITY = (  # site, line, type, units per week
     ("NB101", "diagnostics", "", 8),
     ("NB201", "day_case", "", 4),
 )
-FILES["capacity.csv"] = "site_code,service_line,activity_type,week_start,capacity_units\n" + "".join(
-    f"{site},{line},{kind},{week},{units}\n" for week in _WEEKS for site, line, kind, units in _CAPACITY
+FILES["capacity.csv"] = (
+    "site_code,service_line,activity_type,week_start,capacity_units\n"
+    + "".join(
+        f"{site},{line},{kind},{week},{units}\n"
+        for week in _WEEKS
+        for site, line, kind, units in _CAPACITY
+    )
 )
 FILES["activity_2020-06.csv"] = (
     "site_code,service_line,activity_type,activity_date,funding,units\n"

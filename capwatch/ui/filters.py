@@ -41,7 +41,8 @@ PROFILE_KEY = "p"
 
 _STATE = "_capwatch_filters"
 _WRITTEN = "_capwatch_filters_written"
-_NOTES = "_capwatch_filter_notes"
+_PERIOD_DEFAULT = "_capwatch_period_default"
+_PERIOD_GENERATION = "_capwatch_period_generation"
 _WEEKS, _REGIONS, _GROUPS, _PROVIDERS, _LINES = (
     "cw_weeks",
     "cw_regions",
@@ -160,7 +161,7 @@ def _url_filters() -> dict[str, list[str]]:
 def _load_into_widgets(filters: Filters, options: FilterOptions) -> None:
     weeks = options.weeks
     if weeks:
-        st.session_state[_WEEKS] = (filters.week_from or weeks[0], filters.week_to or weeks[-1])
+        _reset_period(filters.week_from or weeks[0], filters.week_to or weeks[-1])
     for _, state_key, field in _MULTI:
         st.session_state[state_key] = list(getattr(filters, field))
 
@@ -175,11 +176,22 @@ def _drop_stale_widget_values(options: FilterOptions) -> list[str]:
         if stale:
             st.session_state[state_key] = [v for v in current if v in allowed]
             notes.append(f"{key} " + ", ".join(f"`{v}`" for v in stale) + " is no longer loaded")
-    span = st.session_state.get(_WEEKS)
+    span = st.session_state.get(_period_key())
     if options.weeks and span and any(w not in options.weeks for w in span):
-        st.session_state[_WEEKS] = (options.weeks[0], options.weeks[-1])
+        _reset_period(options.weeks[0], options.weeks[-1])
         notes.append("the period is no longer loaded; showing every week")
     return notes
+
+
+def _period_key() -> str:
+    return f"{_WEEKS}_{st.session_state.get(_PERIOD_GENERATION, 0)}"
+
+
+def _reset_period(week_from: date, week_to: date) -> None:
+    """Give the range slider a new default. A select_slider is a range only when its `value`
+    is a pair, so it is set through `value` and a fresh key rather than through Session State."""
+    st.session_state[_PERIOD_DEFAULT] = (week_from, week_to)
+    st.session_state[_PERIOD_GENERATION] = st.session_state.get(_PERIOD_GENERATION, 0) + 1
 
 
 def _week_label(day: date) -> str:
@@ -191,8 +203,13 @@ def _render_widgets(options: FilterOptions) -> Filters:
     side.header("Filters")
     week_from = week_to = None
     if len(options.weeks) > 1:
+        default = st.session_state.get(_PERIOD_DEFAULT) or (options.weeks[0], options.weeks[-1])
         week_from, week_to = side.select_slider(
-            "Weeks (by Monday)", options=list(options.weeks), key=_WEEKS, format_func=_week_label
+            "Weeks (by Monday)",
+            options=list(options.weeks),
+            value=default,
+            key=_period_key(),
+            format_func=_week_label,
         )
     elif options.weeks:
         week_from = week_to = options.weeks[0]

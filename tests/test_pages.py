@@ -1,0 +1,243 @@
+"""Every dashboard page through Streamlit's own test harness (`AppTest`), on the tiny dataset
+whose figures are worked out by hand and on plain SQL over the documented views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from capwatch import config
+from capwatch.db import Database
+from capwatch.ui import format
+from tests import tiny_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = (
+    "pages/overview.py",
+    "pages/providers.py",
+    "pages/provider_profile.py",
+    "pages/service_lines.py",
+    "pages/regions.py",
+    "pages/flags.py",
+    "pages/sql.py",
+    "pages/data.py",
+)
+
+
+@pytest.fixture(autouse=True)
+def _navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work around an AppTest quirk: before every run it resets
+    `PagesManager.uses_pages_directory` to None, so with a `pages/` folder beside `app.py`
+    every rerun after the first takes the legacy pages-directory path and runs the page
+    script alone, skipping `app.py` (its sidebar, its badge). The real server sets the flag
+    to False once `st.navigation` has run; this does the same before each run."""
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        PagesManager.uses_pages_directory = False
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_dataset.build(tmp_path_factory.mktemp("pages"))
+
+
+@pytest.fixture
+def db_env(tiny_path: Path) -> Iterator[Path]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(tiny_path))
+        yield tiny_path
+
+
+def _app(page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _url(at: AppTest, key: str) -> list[str]:
+    """A query parameter's values as the app left them (AppTest keeps one value as a str)."""
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _sql(db_path: Path, sql: str, params: list | None = None) -> dict:
+    db = Database(db_path)
+    try:
+        return db.query(sql, params).row(0, named=True)
+    finally:
+        db.close()
+
+
+TOTALS_SQL = (
+    "SELECT CAST(sum(capacity_units) AS BIGINT) AS c, CAST(sum(nhs_units) AS BIGINT) AS n, "
+    "CAST(sum(private_units) AS BIGINT) AS p, "
+    "CAST(sum(unused_capacity_cost_gbp) AS DOUBLE) AS x, "
+    "CAST(sum(capacity_value_gbp) AS DOUBLE) AS v FROM utilisation_weekly WHERE {where}"
+)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(db_env: Path, page: str) -> None:
+    at = _app(page)
+    _ok(at)
+    assert at.title, "every page has a title"
+
+
+def test_overview_headline_equals_sql(db_env: Path) -> None:
+    at = _app()
+    _ok(at)
+    sql = _sql(db_env, TOTALS_SQL.format(where="TRUE"))
+    contract = _sql(db_env, "SELECT sum(contract_value_gbp) AS v FROM contract_weekly")["v"]
+    shown = _metrics(at)
+    assert shown["Capacity contracted"] == f"{format.units(sql['c'])} units" == "188 units"
+    assert shown["NHS units used"] == format.units(sql["n"]) == "72"
+    assert shown["Utilisation"] == format.pct(sql["n"] / sql["c"]) == "38.3%"
+    assert shown["Unused capacity cost"] == format.gbp(sql["x"]) == "£34,300"
+    assert shown["Contract value"] == format.gbp(contract) == "£11,100"
+    assert shown["Private units at contracted sites"] == format.units(sql["p"])
+    sentence = " ".join(m.value for m in at.markdown)
+    assert f"Of {format.gbp(sql['v'])} of capacity contracted" in sentence
+    assert f"{format.gbp(sql['x'])} went unused ({format.pct(sql['x'] / sql['v'])})" in sentence
+
+
+def test_filters_in_the_url_change_the_figures(db_env: Path) -> None:
+    at = _app(region="London", **{"from": "2020-06-08"})
+    _ok(at)
+    sql = _sql(
+        db_env,
+        TOTALS_SQL.format(where="region = 'London' AND week_start >= DATE '2020-06-08'"),
+    )
+    shown = _metrics(at)
+    assert shown["Capacity contracted"] == f"{format.units(sql['c'])} units" == "45 units"
+    assert shown["NHS units used"] == format.units(sql["n"])
+    assert _url(at, "region") == ["London"]
+    assert _url(at, "from") == ["2020-06-08"]
+
+
+def test_sidebar_filter_updates_figures_and_url(db_env: Path) -> None:
+    at = _app()
+    assert at.sidebar.multiselect(key="cw_lines").value == []
+    at.multiselect(key="cw_lines").set_value(["outpatients"]).run()
+    _ok(at)
+    assert _metrics(at)["Capacity contracted"] == "80 units"
+    assert _url(at, "line") == ["outpatients"]
+    # The filter persists onto another page.
+    at.switch_page("pages/service_lines.py").run()
+    _ok(at)
+    assert [m.label for m in at.metric] == ["Outpatients"]
+
+
+def test_bad_query_parameters_are_ignored_with_a_note(db_env: Path) -> None:
+    at = _app(region="Atlantis,London", provider="ZZ9", to="not-a-date", **{"from": "2019-01-07"})
+    _ok(at)
+    note = " ".join(w.value for w in at.warning)
+    for named in ("Atlantis", "ZZ9", "not-a-date", "2019-01-07"):
+        assert named in note
+    sql = _sql(db_env, TOTALS_SQL.format(where="region = 'London'"))
+    assert _metrics(at)["Capacity contracted"] == f"{format.units(sql['c'])} units"
+    assert _url(at, "region") == ["London"]
+    assert _url(at, "provider") == []
+
+
+def test_providers_page_ranks_like_sql(db_env: Path) -> None:
+    at = _app("pages/providers.py")
+    _ok(at)
+    table = at.dataframe[0].value
+    expected = Database(db_env).query(
+        "SELECT provider_code, sum(nhs_units) / sum(capacity_units) AS u "
+        "FROM utilisation_weekly GROUP BY provider_code ORDER BY u"
+    )
+    assert table["provider_code"].tolist() == expected["provider_code"].to_list()
+    assert table["utilisation"].tolist() == pytest.approx(expected["u"].to_list())
+    assert all(link.startswith("provider_profile?") for link in table["profile"])
+    at.segmented_control(key="providers_order").set_value("unused cost").run()
+    _ok(at)
+    assert at.dataframe[0].value["provider_code"].tolist() == ["NA1", "NB2", "NB1"]
+
+
+def test_provider_profile_by_link(db_env: Path) -> None:
+    at = _app(p="NB2")
+    at.switch_page("pages/provider_profile.py").run()
+    _ok(at)
+    assert any("NB2 · Beta Care, Leeds" in h.value for h in at.header)
+    sql = _sql(db_env, TOTALS_SQL.format(where="provider_code = 'NB2'"))
+    shown = _metrics(at)
+    assert shown["Capacity"] == format.units(sql["c"]) == "16"
+    assert shown["Utilisation"] == format.pct(sql["n"] / sql["c"])
+    assert "Ranked 1 of 3" in " ".join(c.value for c in at.caption)
+
+
+def test_provider_profile_unknown_provider(db_env: Path) -> None:
+    at = _app(p="XX1")
+    at.switch_page("pages/provider_profile.py").run()
+    _ok(at)
+    assert any("XX1" in w.value for w in at.warning)
+
+
+def test_service_lines_page_equals_sql(db_env: Path) -> None:
+    at = _app("pages/service_lines.py")
+    _ok(at)
+    expected = Database(db_env).query(
+        "SELECT service_line, sum(nhs_units) / sum(capacity_units) AS u "
+        "FROM utilisation_weekly GROUP BY service_line"
+    )
+    wanted = {format.line_label(s): format.pct(v) for s, v in expected.iter_rows()}
+    assert _metrics(at) == wanted
+
+
+def test_regions_page_equals_sql(db_env: Path) -> None:
+    at = _app("pages/regions.py")
+    _ok(at)
+    table = at.dataframe[0].value
+    expected = Database(db_env).query(
+        "SELECT region, sum(private_units) / (sum(nhs_units) + sum(private_units)) AS s "
+        "FROM utilisation_weekly GROUP BY region ORDER BY region"
+    )
+    assert table["region"].tolist() == expected["region"].to_list()
+    assert table["private_share"].tolist() == pytest.approx(expected["s"].to_list())
+
+
+def test_data_page_shows_the_load_log(db_env: Path) -> None:
+    at = _app("pages/data.py")
+    _ok(at)
+    files = Database(db_env).query("SELECT file_name FROM load_log")["file_name"].to_list()
+    assert sorted(at.dataframe[0].value["file_name"].tolist()) == sorted(files)
+    assert not any("Synthetic data" in m.value for m in at.markdown)
+
+
+def test_synthetic_data_is_labelled(synthetic_db: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(synthetic_db))
+        at = _app()
+    _ok(at)
+    assert any("Synthetic data — fictional providers" in m.value for m in at.markdown)
+
+
+def test_missing_database_is_a_plain_message(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(tmp_path / "none.duckdb"))
+        at = _app()
+    assert not at.exception
+    assert any("No data loaded yet" in e.value for e in at.error)

@@ -1,0 +1,137 @@
+"""The Flags page through Streamlit's test harness, on the constructed dataset of
+`tests/test_flags_rules.py` (flags there are checked against hand-worked figures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from capwatch import config
+from capwatch.analytics.filters import Filters
+from capwatch.analytics.flags import compute_flags
+from capwatch.db import Database
+from tests.test_flags_rules import build
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/flags.py"
+
+
+@pytest.fixture(autouse=True)
+def _navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest resets `uses_pages_directory` before each run; keep `st.navigation` in charge
+    (the same work-around as tests/test_pages.py)."""
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        PagesManager.uses_pages_directory = False
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("flags_page"))
+
+
+@pytest.fixture
+def app(db_path: Path) -> Iterator[AppTest]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(db_path))
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.switch_page(PAGE).run()
+        yield at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _table_rules(at: AppTest) -> set[str]:
+    return set(at.dataframe[0].value["rule_title"])
+
+
+def test_page_lists_every_flag_with_the_top_one_explained(app: AppTest, db_path: Path) -> None:
+    _ok(app)
+    expected = compute_flags(Database(db_path), Filters())
+    table = app.dataframe[0].value
+    assert len(table) == expected.height
+    assert list(table["explanation"]) == expected["explanation"].to_list()  # money order
+    markdown = [m.value for m in app.markdown]
+    assert expected["explanation"][0] in markdown
+    assert app.get("plotly_chart"), "an evidence chart is drawn"
+    assert app.get("download_button")
+
+
+def test_filter_by_rule_and_severity(app: AppTest) -> None:
+    app.multiselect(key="flags:rules").set_value(["private_beside_unused"]).run()
+    _ok(app)
+    assert _table_rules(app) == {"Private work beside unused NHS capacity"}
+    app.multiselect(key="flags:severity").set_value(["high"]).run()
+    table = app.dataframe[0].value
+    assert set(table["site_code"]) == {"DD101"}  # AA101's flag is medium
+
+
+def test_parameters_change_the_flags_and_reset_restores_them(app: AppTest) -> None:
+    before = len(app.dataframe[0].value)
+    app.number_input(key="flags:param:low_utilisation.min_capacity_share").set_value(0.005)
+    app.button[0].click().run()  # Apply
+    _ok(app)
+    table = app.dataframe[0].value
+    low = table[table["rule_title"] == "Low utilisation"]
+    assert "DD1" not in set(low["provider_code"])
+    assert len(table) == before - 1
+    reset = next(b for b in app.button if b.label == "Reset to defaults")
+    reset.click().run()
+    _ok(app)
+    assert len(app.dataframe[0].value) == before
+    assert app.number_input(key="flags:param:low_utilisation.min_capacity_share").value == 0.001
+
+
+def test_no_flags_is_a_plain_message(db_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(db_path))
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["provider"] = "BB1"  # 50% utilisation, fair price: no rule fires
+        at.run()
+        at.switch_page(PAGE).run()
+    _ok(at)
+    assert not at.dataframe
+    assert any("No flags" in s.value for s in at.success)
+
+
+def test_evidence_frames_agree_with_their_flags_and_draw(db_path: Path) -> None:
+    from capwatch.analytics.flags import evidence as ev
+    from capwatch.ui import flag_charts
+
+    reader = Database(db_path)
+    flags = compute_flags(reader, Filters(), params={"spc": {"min_weeks": 6}})
+    overrides = (("spc", "min_weeks", 6.0),)
+    spc_flag = flags.filter(flags["rule"] == "spc").row(0, named=True)
+    chart = ev.spc_chart_data(reader, "EE1", "diagnostics", overrides=overrides)
+    assert chart["lower_limit"][-1] == pytest.approx(spc_flag["threshold"])
+    assert chart["point_type"].to_list()[-1] == "special_cause_concern"
+    figure = flag_charts.spc_chart(chart, "EE1")
+    concern = [t for t in figure.data if t.name == "Special cause: concern"]
+    assert concern and concern[0].marker.color == "#e46c0a"
+
+    weekly = ev.weekly_against_threshold(reader, "AA1", "day_case")
+    assert weekly["utilisation"].to_list() == pytest.approx([0.1, 0.0] + [0.1] * 6)
+    assert flag_charts.threshold_chart(weekly, 0.15, "AA1").data
+
+    points, curve = ev.funnel_data(reader, "day_case", overrides=(("funnel", "overdispersion", 0),))
+    aa1 = points.filter(points["provider_code"] == "AA1").row(0, named=True)
+    p = aa1["national_rate"]
+    assert aa1["lower_998"] == pytest.approx(p - 3.09 * (p * (1 - p) / 800) ** 0.5)
+    assert curve.height > 10
+    assert flag_charts.funnel_chart(points, curve, "day case", highlight="AA1").data
+
+    value = ev.value_for_money_weekly(reader, "AA1")
+    assert value["contract_value_gbp"].sum() == pytest.approx(56 * 120_000)
+    assert flag_charts.value_chart(value, 5.0, "AA1").data

@@ -403,7 +403,11 @@ def locate_csv_problem(scanned: ScannedFile) -> Problem | None:
 def _scan_excel(path: Path, table: InputTable) -> ScannedFile:
     """Read the first sheet whose header row (within the first 20 rows) names the columns."""
     try:
-        sheets = pl.read_excel(path, sheet_id=0, has_header=False, infer_schema_length=0)
+        # Empty rows are kept so that row numbers match the spreadsheet's; blank rows are
+        # dropped later, after numbering.
+        sheets = pl.read_excel(
+            path, sheet_id=0, has_header=False, infer_schema_length=0, drop_empty_rows=False
+        )
     except Exception as exc:  # fastexcel raises its own types for a corrupt workbook
         raise FileRejected(
             [Problem(str(path), None, None, f"cannot read as an Excel workbook: {exc}")]

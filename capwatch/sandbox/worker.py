@@ -74,8 +74,10 @@ def locked_config(memory_limit: str, threads: int) -> dict[str, Any]:
 def open_locked(db: str, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
     """A read-only connection with `locked_config`; then SET / RESET / PRAGMA change nothing."""
     con = duckdb.connect(db, read_only=True, config=locked_config(memory_limit, threads))
-    con.execute("SET enable_progress_bar = false")  # a connection option: not allowed in config
-    con.execute("SET lock_configuration = true")
+    # A second connection in the same process shares the (already locked) database instance.
+    if not con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+        con.execute("SET enable_progress_bar = false")  # a connection option: not in config
+        con.execute("SET lock_configuration = true")
     return con
 
 

@@ -30,7 +30,7 @@ SORTS = {
     "Severity, then money at stake": (["_severity", "money_at_stake_gbp"], [False, True]),
     "Provider": (["provider_code", "rule"], [False, False]),
 }
-_SEVERITY_ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+_SEVERITY_COLOURS = {"high": "red", "medium": "orange", "low": "gray"}
 _SHOWN = (
     "severity",
     "rule_title",
@@ -154,11 +154,7 @@ def _filtered(flags: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def _table(shown: pl.DataFrame, key: str) -> int:
     """The table of flags; returns the index of the selected row (the first if none)."""
-    table = shown.select(_SHOWN).with_columns(
-        severity=pl.col("severity").replace_strict(_SEVERITY_ICONS, default="")
-        + " "
-        + pl.col("severity")
-    )
+    table = shown.select(_SHOWN).with_columns(pl.col("severity").str.to_titlecase())
     event: Any = st.dataframe(
         table,
         hide_index=True,
@@ -245,8 +241,11 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters | None = Non
     index = min(_table(shown, key), shown.height - 1)
     flag = shown.row(index, named=True)
     with st.container(border=True):
-        icon = _SEVERITY_ICONS.get(flag["severity"], "")
-        st.markdown(f"**{icon} {flag['rule_title']} · {flag['subject_code']}**")
+        colour = _SEVERITY_COLOURS.get(flag["severity"], "gray")
+        st.markdown(
+            f":{colour}-badge[{flag['severity'].capitalize()}] "
+            f"**{flag['rule_title']} · {flag['subject_code']}**"
+        )
         st.markdown(flag["explanation"])
         figure = evidence_figure(flag)
         if figure is None:

@@ -11,9 +11,10 @@ import streamlit as st
 
 from capwatch.analytics import reference
 from capwatch.errors import CapwatchError, DatabaseMissing
-from capwatch.ui.context import NO_DATA_MESSAGE, cached, show_errors
+from capwatch.ui.context import NO_DATA_MESSAGE, cached, leave_legacy_pages_mode, show_errors
 from capwatch.ui.filters import render_sidebar
 
+leave_legacy_pages_mode()  # before anything else: see its docstring
 st.set_page_config(
     page_title="capwatch",
     page_icon=":material/monitoring:",

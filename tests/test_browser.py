@@ -1,0 +1,145 @@
+"""The dashboard in a real browser: `streamlit run app.py` driven by headless Debian Chromium.
+
+Run with `pytest -m browser tests/test_browser.py`. Screenshots of every page are saved to
+test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import Page
+
+from capwatch.db import Database
+from capwatch.ui import format
+from tests import browser_support
+from tests.browser_support import AppServer, assert_no_error, wait_for_app
+
+app_server = browser_support.app_server  # fixtures, shared with other browser tests
+browser_page = browser_support.browser_page
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "overview": "Overview",
+    "providers": "Providers",
+    "provider_profile": "Provider profile",
+    "service_lines": "Service lines",
+    "regions": "Regions",
+    "flags": "Flags",
+    "sql": "Ask the data (SQL)",
+    "data": "Data",
+}
+
+
+def _query(server: AppServer, sql: str) -> list[tuple]:
+    db = Database(server.db_path)
+    try:
+        return db.query(sql).rows()
+    finally:
+        db.close()
+
+
+def _metric(page: Page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    )
+    return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_every_page_renders_without_error(app_server: AppServer, browser_page: Page) -> None:
+    page = browser_page
+    for path, title in PAGES.items():
+        page.goto(f"{app_server.url}/{path}")
+        wait_for_app(page)
+        assert_no_error(page)
+        heading = page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text()
+        assert title in heading
+        assert "Synthetic data" in page.inner_text("body")
+        page.screenshot(path=str(app_server.screenshots / f"{path}.png"), full_page=True)
+
+
+def test_headline_figures_equal_sql(app_server: AppServer, browser_page: Page) -> None:
+    page = browser_page
+    page.goto(f"{app_server.url}/overview?region=London")
+    wait_for_app(page)
+    assert_no_error(page)
+    ((capacity, nhs, unused),) = _query(
+        app_server,
+        "SELECT sum(capacity_units), sum(nhs_units), sum(unused_capacity_cost_gbp) "
+        "FROM utilisation_weekly WHERE region = 'London'",
+    )
+    assert _metric(page, "Capacity contracted") == f"{format.units(capacity)} units"
+    assert _metric(page, "Utilisation") == format.pct(nhs / capacity)
+    assert _metric(page, "Unused capacity cost") == format.gbp(unused)
+    assert "region=London" in page.url
+
+
+def test_click_through_providers_to_profile(app_server: AppServer, browser_page: Page) -> None:
+    page = browser_page
+    page.goto(f"{app_server.url}/providers")
+    wait_for_app(page)
+    ((lowest,),) = _query(
+        app_server,
+        "SELECT provider_code FROM utilisation_weekly GROUP BY provider_code "
+        "ORDER BY sum(nhs_units) / sum(capacity_units) LIMIT 1",
+    )
+    page.get_by_role("link", name=re.compile("Open profile")).click()
+    page.wait_for_url(re.compile(r"/provider_profile\?.*p=" + lowest))
+    wait_for_app(page)
+    assert_no_error(page)
+    header = page.locator('[data-testid="stMainBlockContainer"] h2').first.inner_text()
+    assert header.startswith(f"{lowest} · ")
+    assert "Ranked 1 of" in page.inner_text("body")
+
+
+def test_changing_a_filter_updates_the_url_and_figures(
+    app_server: AppServer, browser_page: Page
+) -> None:
+    page = browser_page
+    page.goto(f"{app_server.url}/overview")
+    wait_for_app(page)
+    region = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text="Region"
+    )
+    region.first.click()
+    page.keyboard.type("North West")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"region=North(\+|%20)West"))
+    wait_for_app(page)
+    ((capacity,),) = _query(
+        app_server, "SELECT sum(capacity_units) FROM utilisation_weekly WHERE region = 'North West'"
+    )
+    page.wait_for_function(
+        "(want) => document.body.innerText.includes(want)", arg=f"{format.units(capacity)} units"
+    )
+    assert _metric(page, "Capacity contracted") == f"{format.units(capacity)} units"
+    # The filter follows the user to another page and stays in the address.
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Regions").click()
+    page.wait_for_url(re.compile(r"/regions\?.*region=North(\+|%20)West"))
+    wait_for_app(page)
+    assert_no_error(page)
+
+
+def test_download_providers_csv(app_server: AppServer, browser_page: Page) -> None:
+    page = browser_page
+    page.goto(f"{app_server.url}/providers")
+    wait_for_app(page)
+    button = page.locator('[data-testid="stDownloadButton"]').filter(has_text="Download CSV")
+    with page.expect_download() as info:
+        button.first.click()
+    download = info.value
+    assert download.suggested_filename.startswith("capwatch_providers_by_utilisation")
+    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    expected = _query(
+        app_server,
+        "SELECT provider_code, sum(nhs_units) / sum(capacity_units) AS u "
+        "FROM utilisation_weekly GROUP BY provider_code ORDER BY u",
+    )
+    assert [r["provider_code"] for r in rows] == [code for code, _ in expected]
+    assert [float(r["utilisation"]) for r in rows] == pytest.approx([u for _, u in expected])
+    assert rows[0]["rank"] == "1"

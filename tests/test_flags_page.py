@@ -135,3 +135,14 @@ def test_evidence_frames_agree_with_their_flags_and_draw(db_path: Path) -> None:
     value = ev.value_for_money_weekly(reader, "AA1")
     assert value["contract_value_gbp"].sum() == pytest.approx(56 * 120_000)
     assert flag_charts.value_chart(value, 5.0, "AA1").data
+
+
+def test_download_holds_every_field_of_the_flags_shown(app: AppTest, db_path: Path) -> None:
+    from capwatch.ui.download import safe_csv_bytes
+
+    app.multiselect(key="flags:rules").set_value(["value_for_money"]).run()
+    _ok(app)
+    expected = compute_flags(Database(db_path), Filters(), rules=["value_for_money"])
+    button = app.get("download_button")[0]
+    assert button.proto.label == f"Download CSV ({expected.height:,} rows)"
+    assert safe_csv_bytes(expected).decode().splitlines()[0].split(",") == list(expected.columns)

@@ -18,12 +18,11 @@ import streamlit as st
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags import RULES
 from capwatch.analytics.flags import evidence as ev
-from capwatch.analytics.flags.csv import flags_csv_bytes
 from capwatch.analytics.flags.engine import SEVERITY_ORDER
 from capwatch.analytics.flags.evidence import Overrides
 from capwatch.ui import flag_charts, format
 from capwatch.ui.context import cached
-from capwatch.ui.download import csv_filename
+from capwatch.ui.download import download_csv
 
 SORTS = {
     "Money at stake (largest first)": (["money_at_stake_gbp"], [True]),
@@ -258,11 +257,5 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters | None = Non
             f"weeks {format.gbp(flag['contract_value_gbp'])}. Rule settings: "
             f"{flag['parameters']}."
         )
-    st.download_button(
-        f"Download CSV ({shown.height:,} flags, every field)",
-        data=flags_csv_bytes(shown),
-        file_name=csv_filename("flags", filters or Filters()),
-        mime="text/csv",
-        key=f"{key}:download",
-        icon=":material/download:",
-    )
+    st.caption("The CSV has every field of the flags shown, including the figures behind them.")
+    download_csv(shown, "flags", filters or Filters(), key=f"{key}:download")

@@ -214,6 +214,63 @@ def flags(
     )
 
 
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only statement (SELECT, WITH, ...).")],
+    db: DbOption = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table: aligned text, first rows and the count; csv / json: every row.",
+        ),
+    ] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop the query after this many seconds.")
+    ] = 60.0,
+) -> None:
+    """Run ad hoc SQL in the sandbox: read-only, no files or network, memory and time limits.
+
+    CSV output is safe to open in Excel. See `capwatch schema` for the tables and views.
+    """
+    import shutil
+
+    from capwatch.sandbox import Limits, run_query
+    from capwatch.sandbox.table import render_table
+
+    if fmt not in ("table", "csv", "json"):
+        raise _fail("--format must be table, csv or json")
+    if timeout <= 0:
+        raise _fail("--timeout must be greater than 0")
+    limits = Limits(timeout_s=timeout)
+    db_path = config.resolve_db_path(db)
+    if fmt == "table":
+        result = run_query(db_path, query, limits=limits)
+        result.cleanup()
+        text = render_table(result.preview, result.total_rows) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+        return
+    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=fmt)  # type: ignore[arg-type]
+    try:
+        assert result.output_path is not None
+        if out is None:
+            with result.output_path.open("rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(result.output_path, out)
+            typer.echo(f"wrote {result.total_rows:,} rows to {out}", err=True)
+    finally:
+        result.cleanup()
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into a one-line message."""
     try:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import duckdb
+
 from capwatch import config
 from capwatch.errors import CapwatchError, DatabaseMissing, QueryInterrupted, QueryRefused
 from capwatch.sandbox.screen import screen_sql
@@ -182,7 +184,10 @@ def run_query(
     db = Path(db_path).resolve()
     if not db.exists():
         raise DatabaseMissing(f"No database at {db_path}.")
-    screen_sql(sql)  # refuse early, without starting a process; the worker checks again
+    try:
+        screen_sql(sql)  # refuse early, without starting a process; the worker checks again
+    except duckdb.Error as exc:  # a syntax error: DuckDB's message, with line and position
+        raise QueryFailed(str(exc).strip("\n")) from None
     if not _slots.acquire(timeout=limits.timeout_s):
         raise QueryRefused("Too many queries are running right now; try again in a moment.")
     started = time.perf_counter()

@@ -77,17 +77,18 @@ if not head.has_capacity and head.nhs_units + head.private_units == 0:
     )
     st.stop()
 
-cols = st.columns(6)
-cols[0].metric("Capacity", format.units(head.capacity_units), border=True)
-cols[1].metric("NHS units used", format.units(head.nhs_units), border=True)
-cols[2].metric("Utilisation", format.pct(head.utilisation), border=True)
-cols[3].metric(
-    "Unused capacity cost", format.gbp(head.unused_capacity_cost_gbp, short=True), border=True
+top, bottom = st.columns(3), st.columns(3)
+top[0].metric("Capacity", format.units(head.capacity_units), border=True)
+top[1].metric("NHS units used", format.units(head.nhs_units), border=True)
+top[2].metric("Utilisation", format.pct(head.utilisation), border=True)
+bottom[0].metric("Unused capacity cost", format.gbp(head.unused_capacity_cost_gbp), border=True)
+bottom[1].metric(
+    "Contract value in these weeks",
+    format.gbp(head.contract_value_gbp),
+    border=True,
+    help="Whole contract(s) apportioned to the weeks; not split by service line.",
 )
-cols[4].metric(
-    "Contract value (period)", format.gbp(head.contract_value_gbp, short=True), border=True
-)
-cols[5].metric("Private units", format.units(head.private_units), border=True)  # fmt: skip
+bottom[2].metric("Private units", format.units(head.private_units), border=True)
 
 st.subheader("Contracts")
 st.dataframe(

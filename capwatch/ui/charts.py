@@ -14,12 +14,13 @@ from capwatch.ui import colours
 from capwatch.ui.format import line_label
 
 _FONT = {"family": "Arial, Helvetica, sans-serif", "color": "#212B32"}
+# Orange (low use) through pale to NHS blue (high use): readable with any colour blindness.
 _UTILISATION_SCALE = [
     [0.0, "#D55E00"],
-    [0.35, "#F0E442"],
-    [0.7, "#56B4E9"],
-    [1.0, colours.NHS_DARK_BLUE],
+    [0.5, "#F7F7F7"],
+    [1.0, colours.NHS_BLUE],
 ]
+UTILISATION_COLOUR_TOP = 0.8  # the colour scale saturates at 80% (and above)
 
 
 def _style(fig: go.Figure, *, height: int = 380, legend: bool = True) -> go.Figure:
@@ -182,9 +183,20 @@ def nhs_private_by_line(lines: pl.DataFrame, title: str) -> go.Figure:
     return _style(fig, height=340)
 
 
+def _wrap(label: str, width: int = 12) -> str:
+    """Break a long axis label over lines (plotly does not wrap)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def region_bars(regions: pl.DataFrame, title: str) -> go.Figure:
     """Per region: utilisation and private share side by side."""
-    names = regions["region"].to_list()
+    names = [_wrap(r) for r in regions["region"].to_list()]
     fig = go.Figure(
         [
             go.Bar(x=names, y=regions["utilisation"].to_list(), name="Utilisation (NHS)",
@@ -196,7 +208,8 @@ def region_bars(regions: pl.DataFrame, title: str) -> go.Figure:
     )  # fmt: skip
     fig.update_layout(barmode="group", title=title)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return _style(fig, height=360)
+    fig.update_xaxes(tickangle=0)
+    return _style(fig, height=380)
 
 
 def hierarchy_treemap(providers: pl.DataFrame, title: str) -> go.Figure:
@@ -211,7 +224,7 @@ def hierarchy_treemap(providers: pl.DataFrame, title: str) -> go.Figure:
         values="capacity_value_gbp",
         color="utilisation",
         color_continuous_scale=_UTILISATION_SCALE,
-        range_color=(0, 1),
+        range_color=(0, UTILISATION_COLOUR_TOP),
     )
     fig.update_traces(
         hovertemplate="%{label}<br>capacity value £%{value:,.0f}"
@@ -220,6 +233,6 @@ def hierarchy_treemap(providers: pl.DataFrame, title: str) -> go.Figure:
     )
     fig.update_layout(
         title=title,
-        coloraxis_colorbar={"title": "Utilisation", "tickformat": ".0%"},
+        coloraxis_colorbar={"title": "Utilisation", "tickformat": ".0%", "ticksuffix": ""},
     )
     return _style(fig, height=560, legend=False)

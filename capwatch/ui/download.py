@@ -34,7 +34,7 @@ def safe_csv_bytes(frame: pl.DataFrame) -> bytes:
 def download_csv(frame: pl.DataFrame, what: str, filters: Filters, *, key: str) -> None:
     """A download button for `frame` as CSV (formula-safe, numbers unformatted)."""
     st.download_button(
-        f"Download CSV ({frame.height:,} rows)",
+        f"Download CSV ({frame.height:,} row{'' if frame.height == 1 else 's'})",
         data=safe_csv_bytes(frame),
         file_name=csv_filename(what, filters),
         mime="text/csv",

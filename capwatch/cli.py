@@ -195,8 +195,8 @@ def flags(
     """Run the flag rules over every loaded week and write every flag to CSV."""
     from capwatch.analytics.filters import Filters
     from capwatch.analytics.flags import compute_flags, parse_params
-    from capwatch.analytics.flags.csv import flags_csv_bytes
     from capwatch.db import Database
+    from capwatch.export import csv_bytes
 
     overrides = parse_params(param or [])
     reader = Database(config.resolve_db_path(db))
@@ -205,7 +205,7 @@ def flags(
     finally:
         reader.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(flags_csv_bytes(found))
+    out.write_bytes(csv_bytes(found))
     providers = found["provider_code"].n_unique() if found.height else 0
     money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
     typer.echo(

@@ -24,7 +24,10 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix an apostrophe to text cells a spreadsheet would read as a formula."""
     text = [c for c, t in frame.schema.items() if t == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START)).then("'" + pl.col(c)).otherwise(pl.col(c))
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then("'" + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
         for c in text
     )
 

@@ -73,10 +73,10 @@ def test_bad_rule_or_parameter_is_a_one_line_error(
 
 
 def test_formula_like_text_is_neutralised(tmp_path: Path) -> None:
-    from capwatch.analytics.flags.csv import flags_csv_bytes
+    from capwatch.export import csv_bytes
 
     frame = pl.DataFrame({"a": ["=HYPERLINK(1)", "ok"], "b": ["+1", "-x"], "n": [1, -2]})
-    text = flags_csv_bytes(frame).decode()
+    text = csv_bytes(frame).decode()
     assert text.splitlines() == ["a,b,n", "'=HYPERLINK(1),'+1,1", "ok,'-x,-2"]
 
 

@@ -41,7 +41,7 @@ _WHY: dict[str, str] = {
     "SET": "changes settings",
     "VARIABLE_SET": "changes settings",
     "PRAGMA": "runs a pragma (use SELECT * FROM pragma_…() to read one)",
-    "CALL": "calls a procedure (use SELECT * FROM function(…) to read a table function)",
+    "CALL": "runs a procedure (use SELECT * FROM function(…) to read a table function)",
     "TRANSACTION": "controls transactions",
     "PREPARE": "prepares statements",
     "EXECUTE": "runs prepared statements",
@@ -49,14 +49,14 @@ _WHY: dict[str, str] = {
     "MULTI": "runs several statements (for PIVOT, list the columns: ON col IN ('a', 'b'))",
 }
 
+# The statement's own first word names it ("PRAGMA memory_limit=..." is a SET); these are
+# for statements that start with WITH or a comment.
 _VERB: dict[str, str] = {
     "MERGE_INTO": "MERGE",
     "CREATE_FUNC": "CREATE MACRO",
     "COPY_DATABASE": "COPY FROM DATABASE",
     "VARIABLE_SET": "SET VARIABLE",
     "EXTENSION": "INSTALL",
-    "EXPORT": "EXPORT DATABASE",
-    "LOAD": "LOAD",
     "TRANSACTION": "BEGIN / COMMIT",
     "MULTI": "this statement",
 }
@@ -71,8 +71,10 @@ def _statements(sql: str) -> list[duckdb.Statement]:
             con.close()
 
 
-def _refusal(kind: str) -> QueryRefused:
-    verb = _VERB.get(kind, kind.replace("_", " "))
+def _refusal(kind: str, query: str) -> QueryRefused:
+    words = query.split(maxsplit=1)
+    first = words[0].upper() if words and words[0].isalpha() else ""
+    verb = first if first and first != "WITH" else _VERB.get(kind, kind.replace("_", " "))
     why = _WHY.get(kind, "is not a read-only query")
     return QueryRefused(f"Only read-only queries (SELECT) can run here; {verb} {why}.")
 
@@ -107,5 +109,5 @@ def screen_sql(sql: str) -> str:
             )
         return statement.query
     if kind not in _READ_TYPES:
-        raise _refusal(kind.name)
+        raise _refusal(kind.name, statement.query)
     return statement.query

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from capwatch import db, schema
@@ -38,9 +39,13 @@ def content(path: Path) -> dict[str, object]:
 
     Every stored table by count and content hash (load_id included: a re-run must give the
     same ids as a clean load in the same order); the load log by file, hash and row counts.
+    Read through a DuckDB instance of its own: `duckdb.connect(path)` would hand back any
+    instance this process still has open on an older file at that path.
     """
-    con = db.open_read_only(path)
+    con = duckdb.connect(":memory:")
     try:
+        con.execute(f"ATTACH '{path}' AS snapshot (READ_ONLY)")
+        con.execute("USE snapshot")
         out: dict[str, object] = {}
         for t in schema.TABLES:
             if t.name == "load_log":

@@ -296,19 +296,19 @@ LEFT JOIN providers p ON p.provider_code = s.provider_code
 """
 
 _UTILISATION_PROVIDER_SQL = """
-SELECT provider_code, any_value(provider_name) AS provider_name, any_value("group") AS "group",
-       any_value(region) AS region, service_line,
-       count(DISTINCT site_code) AS sites, count(DISTINCT week_start) AS weeks,
-       min(week_start) AS first_week, max(week_start) AS last_week,
-       CAST(sum(capacity_units) AS BIGINT) AS capacity_units,
-       CAST(sum(nhs_units) AS BIGINT) AS nhs_units,
-       CAST(sum(private_units) AS BIGINT) AS private_units,
-       sum(nhs_units) / nullif(sum(capacity_units), 0) AS utilisation,
-       sum(capacity_value_gbp) AS capacity_value_gbp,
-       sum(nhs_value_gbp) AS nhs_value_gbp,
-       sum(unused_capacity_cost_gbp) AS unused_capacity_cost_gbp
-FROM utilisation_weekly
-GROUP BY provider_code, service_line
+SELECT u.provider_code, p.provider_name, p."group", p.region, u.service_line,
+       count(DISTINCT u.site_code) AS sites, count(DISTINCT u.week_start) AS weeks,
+       min(u.week_start) AS first_week, max(u.week_start) AS last_week,
+       CAST(sum(u.capacity_units) AS BIGINT) AS capacity_units,
+       CAST(sum(u.nhs_units) AS BIGINT) AS nhs_units,
+       CAST(sum(u.private_units) AS BIGINT) AS private_units,
+       sum(u.nhs_units) / nullif(sum(u.capacity_units), 0) AS utilisation,
+       sum(u.capacity_value_gbp) AS capacity_value_gbp,
+       sum(u.nhs_value_gbp) AS nhs_value_gbp,
+       sum(u.unused_capacity_cost_gbp) AS unused_capacity_cost_gbp
+FROM utilisation_weekly u
+LEFT JOIN providers p ON p.provider_code = u.provider_code
+GROUP BY u.provider_code, p.provider_name, p."group", p.region, u.service_line
 """
 
 # A week's share of a contract is its monthly value × 12 ÷ 365 for each day of that week the
@@ -410,7 +410,8 @@ VIEWS: tuple[Relation, ...] = (
         "one row per provider × service line, over every loaded week",
         "utilisation_weekly rolled up to the provider (ratios of sums, never means of ratios).",
         (
-            *(c for c in _GEO),
+            *_GEO[:3],
+            Column("region", "VARCHAR", "NHS England region of the provider (not of each site)."),
             Column("service_line", "VARCHAR", "Service line."),
             Column("sites", "BIGINT", "Sites with capacity or activity."),
             Column("weeks", "BIGINT", "Weeks with capacity or activity."),

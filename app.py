@@ -11,6 +11,7 @@ import streamlit as st
 
 from capwatch.analytics import reference
 from capwatch.errors import CapwatchError, DatabaseMissing
+from capwatch.ui.auth import gate
 from capwatch.ui.context import NO_DATA_MESSAGE, cached, leave_legacy_pages_mode, show_errors
 from capwatch.ui.filters import render_sidebar
 
@@ -21,6 +22,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+access = gate()  # sign-in first: nothing below runs for a visitor who may not see it
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", url_path="overview",
@@ -33,10 +35,18 @@ PAGES = [
             icon=":material/stacked_bar_chart:"),
     st.Page("pages/regions.py", title="Regions", url_path="regions", icon=":material/map:"),
     st.Page("pages/flags.py", title="Flags", url_path="flags", icon=":material/flag:"),
-    st.Page("pages/sql.py", title="Ask the data (SQL)", url_path="sql",
-            icon=":material/database_search:"),
-    st.Page("pages/data.py", title="Data", url_path="data", icon=":material/folder_open:"),
 ]  # fmt: skip
+# SQL reads the whole database file: national analysts only. The Data page's quality findings
+# are not region-scoped yet, and the audit trail is national. Each page also refuses itself.
+if access.may_use_sql:
+    PAGES.append(st.Page("pages/sql.py", title="Ask the data (SQL)", url_path="sql",
+                         icon=":material/database_search:"))  # fmt: skip
+if access.is_national:
+    PAGES.append(st.Page("pages/data.py", title="Data", url_path="data",
+                         icon=":material/folder_open:"))  # fmt: skip
+if access.may_view_audit:
+    PAGES.append(st.Page("pages/audit.py", title="Audit trail", url_path="audit",
+                         icon=":material/policy:"))  # fmt: skip
 
 page = st.navigation(PAGES)
 

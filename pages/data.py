@@ -7,9 +7,12 @@ import streamlit as st
 from capwatch.analytics import dashboard
 from capwatch.analytics.filters import Filters
 from capwatch.ui import format
+from capwatch.ui.auth import current_access, refuse_unless
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 
+access = current_access()  # quality findings name every region's providers: national only
+refuse_unless(access is not None and access.is_national, "The Data page")
 view = cached(dashboard.data)
 everything = Filters()  # this page ignores the shared filters: it describes the whole database
 cov = view.coverage

@@ -10,8 +10,9 @@ import streamlit as st
 
 from capwatch.analytics import dashboard
 from capwatch.analytics.filters import Filters
-from capwatch.ui.auth import download_csv, gate, scope
+from capwatch.ui.auth import gate, scope
 from capwatch.ui.context import get_db
+from capwatch.ui.download import download_csv
 
 access = gate()
 st.title("Providers")

@@ -214,3 +214,16 @@ def test_data_page_quality_findings_are_scoped(db, scoped, mine) -> None:
         pytest.fail("dashboard.data(db) cannot be scoped: it takes no Filters")
     codes = set(view.quality_findings["provider_code"].drop_nulls().to_list())
     assert codes <= mine
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="flags.evidence.funnel_data (and the other evidence functions) build Filters "
+    "without the user's scope: the funnel chart on the Flags page plots every provider",
+)
+def test_flag_evidence_funnel_shows_only_scoped_providers(db, mine) -> None:
+    from capwatch.analytics.flags import evidence
+
+    # what pages/flags.py → capwatch.ui.flags_view.evidence_figure asks for a funnel flag
+    points, _ = evidence.funnel_data(db, "day_case")
+    assert set(points["provider_code"].to_list()) <= mine

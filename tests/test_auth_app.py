@@ -30,7 +30,8 @@ def gated_app() -> None:
     import streamlit as st
 
     from capwatch.analytics.filters import Filters
-    from capwatch.ui.auth import download_csv, gate, scope
+    from capwatch.ui.auth import gate, scope
+    from capwatch.ui.download import download_csv
 
     access = gate()
     st.markdown(f"scope={scope(Filters(regions=('London',))).scope_regions!r}")

@@ -8,8 +8,8 @@ API (keep it stable):
 - `current_access() -> Access | None`: the user's access on this run, worked out again if
   `gate()` has not run (a page run on its own); None means "may see nothing".
 - `scope(filters) -> Filters`: the filters limited to the current user's regions (None: nothing).
-- `download_csv(frame, what, filters, *, key)`: as `capwatch.ui.download.download_csv`, and
-  the download is recorded in the audit log.
+- `record_download(what, file_name, rows, filters)`: record a CSV download (the shared
+  `capwatch.ui.download.download_csv` button calls it).
 - `record_sql(query, rows, error=None)`: record an ad hoc query.
 - `refuse_unless(allowed, what)`: a plain refusal and stop, for pages some users may not open.
 
@@ -24,13 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import polars as pl
 import streamlit as st
 
 from capwatch import audit
 from capwatch.access import Access, AccessFileError, load_access, local_access
 from capwatch.analytics.filters import Filters
-from capwatch.ui.download import csv_filename, safe_csv_bytes
 
 log = logging.getLogger("capwatch.ui.auth")
 
@@ -159,23 +157,17 @@ def _filters_record(filters: Filters) -> dict[str, Any]:
     }
 
 
-def _record_download(what: str, file_name: str, rows: int, filters: dict[str, Any]) -> None:
-    _record("download", page=what, what={"file": file_name, "filters": filters}, rows=rows)
+def record_download(
+    what: str, file_name: str, rows: int, filters: Filters | Mapping[str, Any] | None = None
+) -> bool:
+    """Record a CSV download: what it was, its file name, rows, and the filters behind it."""
+    detail = _filters_record(filters) if isinstance(filters, Filters) else dict(filters or {})
+    return _record("download", page=what, what={"file": file_name, "filters": detail}, rows=rows)
 
 
-def download_csv(frame: pl.DataFrame, what: str, filters: Filters, *, key: str) -> None:
-    """A CSV download button (formula-safe, numbers unformatted) whose use is audited."""
-    name = csv_filename(what, filters)
-    st.download_button(
-        f"Download CSV ({frame.height:,} rows)",
-        data=safe_csv_bytes(frame),
-        file_name=name,
-        mime="text/csv",
-        key=key,
-        icon=":material/download:",
-        on_click=_record_download,
-        args=(what, name, frame.height, _filters_record(filters)),
-    )
+def _record_download(what: str, file_name: str, rows: int, filters: Mapping[str, Any]) -> None:
+    """Kept for `pages/sql.py`, which calls it; use `record_download`."""
+    record_download(what, file_name, rows, filters)
 
 
 def record_sql(query: str, rows: int | None, error: str | None = None) -> bool:

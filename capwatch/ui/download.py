@@ -40,5 +40,12 @@ def download_csv(frame: pl.DataFrame, what: str, filters: Filters, *, key: str) 
         mime="text/csv",
         key=key,
         icon=":material/download:",
-        on_click="ignore",
+        on_click=_audit,
+        args=(what, csv_filename(what, filters), frame.height, filters),
     )
+
+
+def _audit(what: str, file_name: str, rows: int, filters: Filters) -> None:
+    from capwatch.ui import auth  # auth builds on this module
+
+    auth.record_download(what, file_name, rows, filters)

@@ -33,6 +33,7 @@ import streamlit as st
 from capwatch.analytics import reference
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.reference import FilterOptions
+from capwatch.ui.auth import scope
 from capwatch.ui.context import cached
 from capwatch.ui.format import line_label
 
@@ -274,6 +275,6 @@ def render_sidebar() -> Filters:
 def current_filters() -> Filters:
     """The filters in force on this run (as set by the sidebar; from the URL if none yet)."""
     filters = st.session_state.get(_STATE)
-    if isinstance(filters, Filters):
-        return filters
-    return parse_query(_url_filters(), filter_options()).filters
+    if not isinstance(filters, Filters):
+        filters = parse_query(_url_filters(), filter_options()).filters
+    return scope(filters)  # the signed-in user's regions, whatever the URL or widgets say

@@ -1,0 +1,87 @@
+"""The real app with a simulated signed-in user: scope reaches the pages, pages refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from capwatch.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-long-random-test-secret-value",
+    "client_id": "capwatch",
+    "client_secret": "secret",
+    "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
+}
+NW = {"is_logged_in": True, "email": "nw@example.nhs.uk"}
+
+
+@pytest.fixture(autouse=True)
+def env(synthetic_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    access = tmp_path / "access.toml"
+    access.write_text('[users]\n"nw@example.nhs.uk" = ["region:North West", "analyst"]\n')
+    monkeypatch.setenv("CAPWATCH_DB", str(synthetic_db))
+    monkeypatch.setenv("CAPWATCH_ACCESS", str(access))
+    monkeypatch.setenv("CAPWATCH_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        PagesManager.uses_pages_directory = False  # as tests/test_pages.py: keep app.py running
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    yield synthetic_db
+
+
+def _codes(db: Path, region: str | None) -> set[str]:
+    where, params = ("WHERE region = ?", [region]) if region else ("", [])
+    return set(
+        Database(db).query(f"SELECT DISTINCT provider_code FROM utilisation_weekly {where}",
+                           params)["provider_code"].to_list()
+    )  # fmt: skip
+
+
+def _providers_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = NW
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/providers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _shown(at: AppTest) -> set[str]:
+    frames = [d.value for d in at.dataframe if "provider_code" in d.value.columns]
+    return {c for f in frames for c in f["provider_code"].tolist()}
+
+
+def test_regional_user_sees_only_their_providers(env: Path) -> None:
+    at = _providers_page()
+    shown = _shown(at)
+    assert shown and shown <= _codes(env, "North West")
+
+
+def test_a_link_naming_another_regions_provider_shows_none(env: Path) -> None:
+    london = sorted(_codes(env, "London") - _codes(env, "North West"))[0]
+    at = _providers_page(provider=london, region="London")
+    assert _shown(at) == set()
+
+
+@pytest.mark.parametrize(("page", "what"), [("sql.py", "Ad hoc SQL"), ("data.py", "Data page")])
+def test_regional_analyst_is_refused_sql_and_data(page: str, what: str) -> None:
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = NW
+    at.run()
+    assert not at.exception
+    assert any("not available" in e.value for e in at.error)
+    assert len(at.dataframe) == 0

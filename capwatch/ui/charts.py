@@ -183,33 +183,23 @@ def nhs_private_by_line(lines: pl.DataFrame, title: str) -> go.Figure:
     return _style(fig, height=340)
 
 
-def _wrap(label: str, width: int = 12) -> str:
-    """Break a long axis label over lines (plotly does not wrap)."""
-    lines: list[str] = []
-    for word in label.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
-
-
 def region_bars(regions: pl.DataFrame, title: str) -> go.Figure:
-    """Per region: utilisation and private share side by side."""
-    names = [_wrap(r) for r in regions["region"].to_list()]
+    """Per region, horizontal: utilisation and private share side by side (long names fit)."""
+    part = regions.reverse()
+    names = part["region"].to_list()
     fig = go.Figure(
         [
-            go.Bar(x=names, y=regions["utilisation"].to_list(), name="Utilisation (NHS)",
-                   marker_color=colours.USED, hovertemplate="%{x}: %{y:.1%}<extra></extra>"),
-            go.Bar(x=names, y=regions["private_share"].to_list(),
+            go.Bar(y=names, x=part["private_share"].to_list(), orientation="h",
                    name="Private share of activity", marker_color=colours.PRIVATE,
-                   hovertemplate="%{x}: %{y:.1%}<extra></extra>"),
+                   hovertemplate="%{y}: %{x:.1%}<extra></extra>"),
+            go.Bar(y=names, x=part["utilisation"].to_list(), orientation="h",
+                   name="Utilisation (NHS)", marker_color=colours.USED,
+                   hovertemplate="%{y}: %{x:.1%}<extra></extra>"),
         ]
     )  # fmt: skip
-    fig.update_layout(barmode="group", title=title)
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(tickangle=0)
-    return _style(fig, height=380)
+    fig.update_layout(barmode="group", title=title, legend={"traceorder": "reversed"})
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    return _style(fig, height=420)
 
 
 def hierarchy_treemap(providers: pl.DataFrame, title: str) -> go.Figure:

@@ -34,6 +34,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Wall-clock limit in seconds for ad hoc SQL in the app.",
     ),
     Setting(
+        "access_file",
+        "CAPWATCH_ACCESS",
+        ".streamlit/access.toml",
+        "Access file (TOML) mapping e-mails and identity-provider groups to roles; used when "
+        "sign-in is configured.",
+    ),
+    Setting(
+        "audit_log",
+        "CAPWATCH_AUDIT_LOG",
+        "data/audit.jsonl",
+        "Append-only, hash-chained log of sign-ins, CSV downloads and SQL queries.",
+    ),
+    Setting(
         "sql_max_rows_shown",
         "CAPWATCH_SQL_MAX_ROWS",
         "1000",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import shutil
 import threading
@@ -100,13 +101,25 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0] or 0) if row else 0
 
 
+_SNAPSHOT = "capwatch_db"
+
+
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to an existing database at the current schema version."""
+    """A read-only connection to the file now at `path`, in a DuckDB instance of its own.
+
+    `duckdb.connect(path)` hands back the instance this process already has open on that path
+    (DuckDB's instance cache), which after a load has been swapped in is the old, unlinked
+    file. Attaching the path to a fresh in-memory instance always opens the current file;
+    the old instance lives on until the last cursor using it is closed.
+    """
     if not path.exists():
         raise DatabaseMissing(
             f"No database at {path}. Run `capwatch demo` or `capwatch ingest FILES --db {path}`."
         )
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(":memory:")
+    quoted = str(path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS {_SNAPSHOT} (READ_ONLY)")
+    con.execute(f"USE {_SNAPSHOT}")
     version = schema_version(con)
     if version != SCHEMA_VERSION:
         con.close()
@@ -156,7 +169,9 @@ class Database:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own for one query (DuckDB connections are not thread-safe)."""
-        return self._connection().cursor()
+        cur = self._connection().cursor()
+        cur.execute(f"USE {_SNAPSHOT}")  # a cursor starts in the instance's memory catalog
+        return cur
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a read-only query and return a Polars frame."""
@@ -309,7 +324,9 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
     path = Path(path)
     with _write_lock(path, lock_wait_s):
         staging = path.with_name(f".{path.name}.{os.getpid()}.staging")
-        for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        # Holding the lock, no other writer is alive: any staging file here was left by a
+        # killed load (with its own pid in the name) and is rubbish.
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.staging*"):
             leftover.unlink(missing_ok=True)
         if path.exists():
             shutil.copyfile(path, staging)

@@ -82,12 +82,6 @@ def test_readers_see_before_or_after_never_a_mixture_and_no_errors(
     assert _totals(database) == after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capwatch.db.Database reopens with duckdb.connect(path), which returns DuckDB's "
-    "cached instance of the old, swapped-out file: the dashboard keeps showing the old data "
-    "until restarted (patch in the report to the lead)",
-)
 def test_the_same_database_object_shows_the_new_data_after_a_load(
     dataset: Dataset, tmp_path: Path
 ) -> None:

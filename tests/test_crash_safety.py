@@ -194,11 +194,6 @@ def test_a_killed_load_leaves_before_or_after_and_a_rerun_completes_it(
     assert duplicates == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capwatch.db.write_session removes only its own pid's staging file, so a killed "
-    "load's staging copy stays beside the database for ever (see the report to the lead)",
-)
 def test_the_next_run_clears_staging_files_left_by_a_killed_load(
     dataset: Dataset, tmp_path: Path
 ) -> None:

@@ -385,8 +385,10 @@ def main() -> int:
         results["demo"] = {"1": bench_demo(1.0)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    table = report(results)
+    args.out.with_suffix(".md").write_text(table + "\n")
     print()
-    print(report(results))
+    print(table)
     print(f"\nwritten to {args.out}")
     return 0
 

@@ -14,7 +14,9 @@ from capwatch.config import SETTINGS
 from capwatch.schema import dictionary_markdown
 from pipelines.contract import INPUT_TABLES
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BENCHMARK_RESULTS = ROOT / "bench" / "results" / "latest.md"
 
 
 def input_contract_markdown() -> str:
@@ -40,16 +42,44 @@ def input_contract_markdown() -> str:
     return "\n".join(lines)
 
 
+def flag_rules_markdown() -> str:
+    """Every flag rule with its parameters, defaults and bounds."""
+    from capwatch.analytics.flags.rules import RULES
+
+    lines: list[str] = []
+    for r in RULES:
+        lines += [f"#### {r.title} (`{r.name}`)", "", r.description, ""]
+        lines += ["| parameter | default | range | meaning |", "|---|---|---|---|"]
+        for p in r.params:
+            if p.choices:
+                default = p.choices[int(p.default)]
+                span = " / ".join(p.choices)
+            else:
+                default, span = f"{p.default:g}", f"{p.minimum:g} – {p.maximum:g}"
+            lines.append(f"| `{r.name}.{p.key}` | {default} | {span} | {p.help} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def settings_markdown() -> str:
     lines = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
     lines += [f"| {s.name} | `{s.env}` | `{s.default}` | {s.help} |" for s in SETTINGS]
     return "\n".join(lines) + "\n"
 
 
+def benchmark_markdown() -> str:
+    """The latest benchmark tables, as `python -m bench.run` wrote them."""
+    if not BENCHMARK_RESULTS.exists():
+        return "No benchmark results yet: run `python -m bench.run`.\n"
+    return BENCHMARK_RESULTS.read_text(encoding="utf-8")
+
+
 SECTIONS = {
     "input-contract": input_contract_markdown,
     "data-dictionary": dictionary_markdown,
     "settings": settings_markdown,
+    "flag-rules": flag_rules_markdown,
+    "benchmark": benchmark_markdown,
 }
 
 

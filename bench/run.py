@@ -164,7 +164,7 @@ def _filter_sets(db: Any, runs: int) -> list[Any]:
         elif kind == 3:
             f = replace(f, service_lines=(rng.choice(list(opts.service_lines)),))
         elif kind == 4:
-            f = replace(f, providers=(rng.choice(opts.providers["provider_code"].to_list()),))
+            f = replace(f, providers=(rng.choice(list(opts.providers)),))
         out.append(f)
     return out
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-SERVICE_LINES: tuple[str, ...] = ("diagnostics", "day_case", "chemotherapy", "outpatients")
+from pipelines.contract import REGIONS, SERVICE_LINES
 
 ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "diagnostics": ("mri", "ct", "non_obstetric_ultrasound", "endoscopy"),
@@ -29,16 +29,6 @@ ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "chemotherapy": ("chemotherapy_delivery",),
     "outpatients": ("outpatient_first", "outpatient_follow_up"),
 }
-
-REGIONS: tuple[str, ...] = (
-    "London",
-    "South East",
-    "South West",
-    "East of England",
-    "Midlands",
-    "North East and Yorkshire",
-    "North West",
-)
 
 # (service_line, activity_type) -> illustrative GBP price; activity_type "" is the line default.
 UNIT_PRICES: dict[tuple[str, str], int] = {

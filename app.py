@@ -36,14 +36,13 @@ PAGES = [
     st.Page("pages/regions.py", title="Regions", url_path="regions", icon=":material/map:"),
     st.Page("pages/flags.py", title="Flags", url_path="flags", icon=":material/flag:"),
 ]  # fmt: skip
-# SQL reads the whole database file: national analysts only. The Data page's quality findings
-# are not region-scoped yet, and the audit trail is national. Each page also refuses itself.
+# SQL reads the whole database file: national analysts only; the audit trail is national.
+# Each of those pages also refuses itself. The Data page is scoped (its load log national).
 if access.may_use_sql:
     PAGES.append(st.Page("pages/sql.py", title="Ask the data (SQL)", url_path="sql",
                          icon=":material/database_search:"))  # fmt: skip
-if access.is_national:
-    PAGES.append(st.Page("pages/data.py", title="Data", url_path="data",
-                         icon=":material/folder_open:"))  # fmt: skip
+PAGES.append(st.Page("pages/data.py", title="Data", url_path="data",
+                     icon=":material/folder_open:"))  # fmt: skip
 if access.may_view_audit:
     PAGES.append(st.Page("pages/audit.py", title="Audit trail", url_path="audit",
                          icon=":material/policy:"))  # fmt: skip

@@ -7,15 +7,15 @@ import streamlit as st
 from capwatch.analytics import dashboard
 from capwatch.analytics.filters import Filters
 from capwatch.ui import format
-from capwatch.ui.auth import current_access, refuse_unless
+from capwatch.ui.auth import scope
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 
-access = current_access()  # quality findings name every region's providers: national only
-refuse_unless(access is not None and access.is_national, "The Data page")
-view = cached(dashboard.data)
-everything = Filters()  # this page ignores the shared filters: it describes the whole database
+# The shared filters do not apply here; only the user's regions do.
+everything = scope(Filters())
+view = cached(dashboard.data, everything)
 cov = view.coverage
+national = everything.scope_regions is None
 
 st.title("Data")
 if view.synthetic:
@@ -24,7 +24,11 @@ if view.synthetic:
         "`capwatch generate`. Load real returns with `capwatch ingest`.",
         icon=":material/science:",
     )
-st.caption("This page describes everything loaded; the sidebar filters do not apply here.")
+st.caption(
+    "This page describes everything loaded"
+    + ("" if national else " for your area: sites, capacity and activity in your regions")
+    + "; the sidebar filters do not apply here."
+)
 
 cols = st.columns(5)
 period = f"{cov.first_week:%d %b %Y} – {cov.last_week:%d %b %Y}" if cov.first_week else "–"
@@ -36,7 +40,15 @@ cols[4].metric("Activity rows (per day)", format.units(cov.activity_days), borde
 st.markdown(f"**Period covered:** weeks starting {period}.")
 
 st.subheader("Files loaded")
-if view.load_log.is_empty():
+if view.last_loaded is not None:
+    st.caption(f"Last load: {view.last_loaded:%d %b %Y %H:%M} UTC.")
+if view.load_log is None:
+    st.info(
+        "The list of files loaded is shown to national users only: one file may hold every "
+        "region, and file names, paths and warnings can name providers elsewhere.",
+        icon=":material/lock:",
+    )
+elif view.load_log.is_empty():
     st.info("No files loaded yet: run `capwatch demo` or `capwatch ingest`.")
 else:
     st.dataframe(

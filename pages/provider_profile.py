@@ -1,8 +1,9 @@
-"""Provider profile: one provider's contracts, sites, service lines, trend and rank.
+"""Provider profile: one provider's contracts, sites, service lines, flags, trend and rank.
 
 Reached by a link naming the provider: `provider_profile?p=NX1` (plus any shared filters).
 The profile keeps the period and service-line filters and ignores region, group and provider
-filters, so it always shows the whole provider.
+filters, so it shows the whole provider — as far as the user's regions reach. A provider the
+user may not see is treated exactly as an unknown one.
 """
 
 from __future__ import annotations
@@ -11,31 +12,32 @@ import polars as pl
 import streamlit as st
 
 from capwatch.analytics import dashboard
+from capwatch.analytics.flags.evidence import flags_for
 from capwatch.ui import charts, format
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
+from capwatch.ui.flags_view import render_flags
 
 filters = current_filters()
 options = filter_options()
-codes = list(options.providers)
+codes = list(options.providers)  # only the providers this user may see
 names = options.provider_names
 
 st.title("Provider profile")
 if not codes:
-    st.info("No providers are loaded.", icon=":material/info:")
+    st.info("No providers are loaded for your area.", icon=":material/info:")
     st.stop()
 
-asked = st.query_params.get(PROFILE_KEY)
-if asked and asked.strip().upper() in codes:
-    asked = asked.strip().upper()
-    if st.session_state.get("profile_provider") != asked:
-        st.session_state["profile_provider"] = asked
+asked = (st.query_params.get(PROFILE_KEY) or "").strip().upper()
+if asked and asked not in codes:  # unknown, or in another region: the same answer
+    st.warning(f"Provider `{asked}` not found or not in your area.", icon=":material/info:")
+    st.session_state["profile_provider"] = None
 elif asked:
-    st.warning(f"Ignored in the address: unknown provider `{asked}`.", icon=":material/info:")
-if "profile_provider" not in st.session_state:
+    st.session_state["profile_provider"] = asked
+elif "profile_provider" not in st.session_state:
     only = filters.providers[0] if len(filters.providers) == 1 else codes[0]
-    st.session_state["profile_provider"] = only
+    st.session_state["profile_provider"] = only if only in codes else codes[0]
 
 
 def _remember_choice() -> None:
@@ -45,15 +47,22 @@ def _remember_choice() -> None:
 code = st.selectbox(
     "Provider",
     codes,
+    index=None,
     key="profile_provider",
+    placeholder="Choose a provider",
     format_func=lambda c: f"{c} · {names.get(c, '')}",
     on_change=_remember_choice,
 )
+if code is None:
+    st.stop()
 st.query_params[PROFILE_KEY] = code
 
 profile = cached(dashboard.provider_profile, filters, code)
 own = dashboard.profile_filters(filters, code)
 head = profile.headline
+if not profile.exists:  # gone since the options were read (a new load)
+    st.warning(f"Provider `{code}` not found or not in your area.", icon=":material/info:")
+    st.stop()
 
 st.header(f"{profile.provider_code} · {profile.provider_name}")
 rank_text = (
@@ -63,12 +72,6 @@ rank_text = (
     else "Not ranked: no capacity in these weeks and service lines."
 )
 st.caption(f"Group: {profile.group} · Region: {profile.region} · {rank_text}")
-st.page_link(
-    "pages/flags.py",
-    label="Flags raised on this provider",
-    icon=":material/flag:",
-    query_params=link_params(own),
-)
 
 if not head.has_capacity and head.nhs_units + head.private_units == 0:
     st.info(
@@ -89,6 +92,16 @@ bottom[1].metric(
     help="Whole contract(s) apportioned to the weeks; not split by service line.",
 )
 bottom[2].metric("Private units", format.units(head.private_units), border=True)
+
+st.subheader("Flags")
+st.caption("Rules run with their default settings over these weeks and service lines.")
+st.page_link(
+    "pages/flags.py",
+    label="Adjust the rule settings on the Flags page",
+    icon=":material/flag:",
+    query_params=link_params(own),
+)
+render_flags(cached(flags_for, own, ()), key="profile_flags", filters=own)
 
 st.subheader("Contracts")
 st.dataframe(

@@ -57,11 +57,6 @@ def _show_error(message: str) -> None:
         st.code(rest.strip("\n"), language=None)  # DuckDB's LINE 1 and caret, aligned
 
 
-def _record_download(file_name: str, rows: int, sql: str) -> None:
-    # auth has no public "record a download of this file" yet (see the SQL page's issue).
-    auth._record_download("sql", file_name, rows, {"query": sql})
-
-
 def _show_result(sql: str, result: QueryResult) -> None:
     shown = result.preview.height
     if result.truncated:
@@ -82,8 +77,8 @@ def _show_result(sql: str, result: QueryResult) -> None:
             mime="text/csv",
             icon=":material/download:",
             key="sql_download",
-            on_click=_record_download,
-            args=(name, result.total_rows, sql),
+            on_click=auth.record_download,  # audited: file, rows and the query
+            args=("sql", name, result.total_rows, {"query": sql}),
         )
     if shown and st.toggle("Quick chart of the rows shown", key="sql_chart"):
         _quick_chart(result.preview)

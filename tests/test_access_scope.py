@@ -144,13 +144,6 @@ def test_without_scope_the_same_leak_filters_do_show_data(db, foreign) -> None:
 # -- provider profile (a shared link: ?p=<code>) -------------------------------------------------
 
 
-PROFILE_UNSCOPED = (
-    "dashboard.provider_profile builds its contracts query with region=None (a scoped query "
-    "is refused) and reads provider attributes and site names without the scope"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=(ValueError, AssertionError), reason=PROFILE_UNSCOPED)
 def test_profile_of_another_regions_provider_shows_nothing(db, scoped, foreign) -> None:
     profile = dashboard.provider_profile(db, scoped, foreign)
     assert not profile.exists  # no name, group or region of a provider the user may not see
@@ -160,7 +153,6 @@ def test_profile_of_another_regions_provider_shows_nothing(db, scoped, foreign) 
     assert profile.weekly.height == 0
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=PROFILE_UNSCOPED)
 def test_profile_of_an_own_provider_works_within_scope(db, scoped, mine) -> None:
     code = sorted(mine)[0]
     profile = dashboard.provider_profile(db, scoped, code)
@@ -191,39 +183,22 @@ def test_flags_name_only_scoped_providers_and_sites(db, scoped, mine) -> None:
 # -- what the filters offer, and the Data page ---------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="reference.filter_options takes no Filters (unscoped)")
 def test_filter_options_offer_only_the_scoped_regions_and_providers(db, scoped, mine) -> None:
-    """`reference.filter_options(db)` takes no filters today, so it lists every region and
-    provider (names included) to every user. It needs the scope (see the report)."""
-    try:
-        options = reference.filter_options(db, scoped)  # type: ignore[call-arg]
-    except TypeError:
-        pytest.fail("reference.filter_options(db) cannot be scoped: it takes no Filters")
+    options = reference.filter_options(db, scoped)
     assert set(options.regions) <= set(SCOPE)
     assert set(options.providers) <= mine
     assert set(options.provider_names) <= mine
 
 
-@pytest.mark.xfail(strict=True, reason="dashboard.data takes no Filters (unscoped)")
 def test_data_page_quality_findings_are_scoped(db, scoped, mine) -> None:
-    """`dashboard.data(db)` takes no filters: its data-quality findings name providers and
-    sites of every region. It needs the scope (see the report)."""
-    try:
-        view = dashboard.data(db, scoped)  # type: ignore[call-arg]
-    except TypeError:
-        pytest.fail("dashboard.data(db) cannot be scoped: it takes no Filters")
+    view = dashboard.data(db, scoped)
     codes = set(view.quality_findings["provider_code"].drop_nulls().to_list())
     assert codes <= mine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flags.evidence.funnel_data (and the other evidence functions) build Filters "
-    "without the user's scope: the funnel chart on the Flags page plots every provider",
-)
-def test_flag_evidence_funnel_shows_only_scoped_providers(db, mine) -> None:
+def test_flag_evidence_funnel_shows_only_scoped_providers(db, scoped, mine) -> None:
     from capwatch.analytics.flags import evidence
 
     # what pages/flags.py → capwatch.ui.flags_view.evidence_figure asks for a funnel flag
-    points, _ = evidence.funnel_data(db, "day_case")
+    points, _ = evidence.funnel_data(db, scoped, "day_case")
     assert set(points["provider_code"].to_list()) <= mine

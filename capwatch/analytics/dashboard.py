@@ -69,7 +69,7 @@ def overview(db: Database, filters: Filters) -> Overview:
     trend = pl.concat([total.select(by_line.columns), by_line])
     worst = u.rank_providers(
         u.rollup(now, ["provider_code"]),
-        u.provider_attributes(db),
+        u.provider_attributes(db, filters),
         u.contract_value_by_provider(db, filters),
         "unused cost",
     ).head(WORST_PROVIDERS_SHOWN)
@@ -112,35 +112,63 @@ class ProviderProfile:
 
 
 def profile_filters(filters: Filters, provider_code: str) -> Filters:
-    """A profile keeps the period and service lines, and looks at one provider wherever it is."""
+    """A profile keeps the period, service lines and access scope, and looks at one provider
+    wherever it is (within the scope)."""
     return replace(filters, providers=(provider_code,), regions=(), groups=())
+
+
+def _contracts(db: Database, own: Filters, provider_code: str) -> pl.DataFrame:
+    """The provider's contracts, each with its value apportioned to the period's weeks.
+
+    Contracts belong to the provider's own region (as `utilisation.contract_value`), so the
+    access scope applies to `providers.region`; the period only narrows the apportioned value.
+    """
+    period, period_params = Filters(week_from=own.week_from, week_to=own.week_to).where(
+        week="cw.week_start", region=None, group=None, provider=None, service_line=None
+    )
+    scope, scope_params = Filters(scope_regions=own.scope_regions).where(
+        region="p.region", group=None, provider=None, service_line=None
+    )
+    return db.query(
+        "SELECT c.contract_id, c.start_date, c.end_date, c.monthly_value_gbp, c.status, "
+        "c.removed_date, c.removal_reason, "
+        "coalesce(sum(cw.contract_value_gbp), 0) AS contract_value_in_period_gbp "
+        "FROM contracts c JOIN providers p ON p.provider_code = c.provider_code "
+        f"LEFT JOIN contract_weekly cw ON cw.contract_id = c.contract_id AND {period} "
+        f"WHERE c.provider_code = ? AND {scope} "
+        "GROUP BY ALL ORDER BY c.start_date, c.contract_id",
+        [*period_params, provider_code, *scope_params],
+    )
+
+
+def _sites(db: Database, own: Filters, provider_code: str) -> pl.DataFrame:
+    """site_code, site_name, region of the provider's sites inside the access scope."""
+    scope, params = Filters(scope_regions=own.scope_regions).where(
+        region="region", group=None, provider=None, service_line=None
+    )
+    return db.query(
+        "SELECT site_code, site_name, region FROM sites "
+        f"WHERE provider_code = ? AND {scope} ORDER BY site_code",
+        [provider_code, *params],
+    )
 
 
 def provider_profile(db: Database, filters: Filters, provider_code: str) -> ProviderProfile:
     """The Provider profile page. Rank is by utilisation (1 = lowest) among every provider with
-    capacity in the same weeks and service lines."""
+    capacity in the same weeks and service lines (within the access scope).
+
+    Under an access scope a provider the user may not see looks exactly like an unknown one:
+    no name, group or region (`exists` is False), and every frame and figure empty or zero.
+    Its sites and figures are those inside the scope; its contracts show when its own region
+    is in scope.
+    """
     own = profile_filters(filters, provider_code)
-    attrs = u.provider_attributes(db).filter(pl.col("provider_code") == provider_code)
+    attrs = u.provider_attributes(db, own).filter(pl.col("provider_code") == provider_code)
     info = attrs.row(0, named=True) if attrs.height else {}
     base = u.weekly(db, own, ["week_start", "site_code", "service_line"])
-    where, params = own.where(
-        week="cw.week_start", region=None, group=None, provider="c.provider_code",
-        service_line=None,
-    )  # fmt: skip
-    contracts = db.query(
-        "SELECT c.contract_id, c.start_date, c.end_date, c.monthly_value_gbp, c.status, "
-        "c.removed_date, c.removal_reason, "
-        "coalesce(sum(cw.contract_value_gbp), 0) AS contract_value_in_period_gbp "
-        "FROM contracts c LEFT JOIN contract_weekly cw "
-        f"  ON cw.contract_id = c.contract_id AND {where} "
-        "WHERE c.provider_code = ? GROUP BY ALL ORDER BY c.start_date, c.contract_id",
-        [*params, provider_code],
+    sites = _sites(db, own, provider_code).join(
+        u.rollup(base, ["site_code"]), on="site_code", how="left"
     )
-    site_names = db.query(
-        "SELECT site_code, site_name, region FROM sites WHERE provider_code = ? ORDER BY site_code",
-        [provider_code],
-    )
-    sites = site_names.join(u.rollup(base, ["site_code"]), on="site_code", how="left")
     peer_filters = replace(filters, providers=(), regions=(), groups=())
     peers = u.providers_ranked(db, peer_filters, "utilisation").filter(pl.col("capacity_units") > 0)
     mine = peers.filter(pl.col("provider_code") == provider_code)
@@ -150,7 +178,7 @@ def provider_profile(db: Database, filters: Filters, provider_code: str) -> Prov
         group=info.get("group"),
         region=info.get("region"),
         headline=u.headline_from(base, u.contract_value(db, own)),
-        contracts=contracts,
+        contracts=_contracts(db, own, provider_code),
         sites=sites,
         service_lines=u.rollup(base, ["service_line"]),
         activity_types=u.activity_types(db, own),
@@ -190,7 +218,7 @@ class RegionsView:
 def regions(db: Database, filters: Filters) -> RegionsView:
     """The Regions page. Region is the site's, so a provider may appear under two regions."""
     base = u.weekly(db, filters, ["region", "group", "provider_code"])
-    names = u.provider_attributes(db).select("provider_code", "provider_name")
+    names = u.provider_attributes(db, filters).select("provider_code", "provider_name")
     by_provider = (
         u.rollup(base, ["region", "group", "provider_code"])
         .join(names, on="provider_code", how="left")
@@ -201,10 +229,10 @@ def regions(db: Database, filters: Filters) -> RegionsView:
 
 @dataclass(frozen=True)
 class DataView:
-    """What is loaded."""
+    """What is loaded, as far as the access scope may see."""
 
     coverage: reference.Coverage
-    load_log: pl.DataFrame
+    load_log: pl.DataFrame | None  # None under an access scope: the load log is national only
     quality_summary: pl.DataFrame
     quality_findings: pl.DataFrame
     templates: pl.DataFrame
@@ -212,15 +240,22 @@ class DataView:
     last_loaded: datetime | None
 
 
-def data(db: Database) -> DataView:
-    """The Data page."""
-    log = reference.load_log(db)
+def data(db: Database, filters: Filters | None = None) -> DataView:
+    """The Data page: only the access scope of `filters` applies (None: everything).
+
+    The load log is shown only without a scope: it is not region-tagged (one file may hold
+    every region), and its file names, paths, warnings and row counts can name or size other
+    regions' providers (e.g. a per-provider return `activity_NX1_2020-06.csv`). When data
+    was last loaded is not sensitive and is always given.
+    """
+    scope = Filters(scope_regions=None if filters is None else filters.scope_regions)
+    national = scope.scope_regions is None
     return DataView(
-        coverage=reference.coverage(db),
-        load_log=log,
-        quality_summary=reference.data_quality_summary(db),
-        quality_findings=reference.data_quality_findings(db),
+        coverage=reference.coverage(db, scope),
+        load_log=reference.load_log(db) if national else None,
+        quality_summary=reference.data_quality_summary(db, scope),
+        quality_findings=reference.data_quality_findings(db, scope),
         templates=reference.templates(),
         synthetic=reference.is_synthetic(db),
-        last_loaded=log["loaded_at"].max() if log.height else None,
+        last_loaded=reference.last_loaded(db),
     )

@@ -1,17 +1,23 @@
 """What is loaded: filter options, the period covered, the load log, data quality, templates.
 
 Everything here reads small tables (reference tables, the load log, capacity weeks) and never
-the event-level activity.
+the event-level activity (the coverage count of stored day rows apart). Functions that take
+`Filters` apply only their access scope (`scope_regions`): they describe what is loaded, not a
+view of it. Sites, capacity and activity are scoped by the site's region, a provider by
+`utilisation.provider_scope`, contracts by their provider's own region.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 
+from capwatch.analytics.filters import Filters
+from capwatch.analytics.utilisation import provider_scope
 from capwatch.db import Database
 from pipelines.contract import INPUT_TABLES, SERVICE_LINES, template_csv
 
@@ -36,17 +42,42 @@ class FilterOptions:
         return not self.weeks
 
 
-def filter_options(db: Database) -> FilterOptions:
-    """Weeks with capacity, and the regions, groups, providers and lines that exist."""
-    weeks = db.query("SELECT DISTINCT week_start FROM capacity ORDER BY week_start")
-    providers = db.query(
-        'SELECT provider_code, provider_name, "group" FROM providers ORDER BY provider_code'
+def _scope(filters: Filters | None) -> Filters:
+    """Only the access scope of `filters` (None: everything)."""
+    return Filters(scope_regions=None if filters is None else filters.scope_regions)
+
+
+def _site_scope(filters: Filters | None, region: str = "s.region") -> tuple[str, list[Any]]:
+    return _scope(filters).where(region=region, group=None, provider=None, service_line=None)
+
+
+def filter_options(db: Database, filters: Filters | None = None) -> FilterOptions:
+    """Weeks with capacity, and the regions, groups, providers and lines that exist, as far as
+    the access scope of `filters` may see (None: everything; other filters do not apply)."""
+    sites, site_params = _site_scope(filters)
+    providers_seen, provider_params = provider_scope(_scope(filters))
+    weeks = db.query(
+        "SELECT DISTINCT c.week_start FROM capacity c JOIN sites s USING (site_code) "
+        f"WHERE {sites} ORDER BY c.week_start",
+        site_params,
     )
+    providers = db.query(
+        'SELECT provider_code, provider_name, "group" FROM providers p '
+        f"WHERE {providers_seen} ORDER BY provider_code",
+        provider_params,
+    )
+    in_scope, region_params = _site_scope(filters, "region")
     regions = db.query(
-        "SELECT region FROM sites UNION SELECT region FROM providers ORDER BY region"
+        "SELECT region FROM (SELECT region FROM sites UNION SELECT region FROM providers) "
+        f"WHERE {in_scope} ORDER BY region",
+        region_params,
     )
     loaded_lines = set(
-        db.query("SELECT DISTINCT service_line FROM capacity")["service_line"].to_list()
+        db.query(
+            "SELECT DISTINCT c.service_line FROM capacity c JOIN sites s USING (site_code) "
+            f"WHERE {sites}",
+            site_params,
+        )["service_line"].to_list()
     )
     lines = [s for s in SERVICE_LINES if s in loaded_lines]
     lines += sorted(loaded_lines - set(lines))
@@ -94,37 +125,78 @@ class Coverage:
     activity_days: int
 
 
-def coverage(db: Database) -> Coverage:
-    """Weeks covered and row counts (activity counted per stored day row)."""
+def last_loaded(db: Database) -> datetime | None:
+    """When the last file was loaded (UTC), None if nothing is loaded."""
+    return db.scalar("SELECT max(loaded_at) FROM load_log")
+
+
+def coverage(db: Database, filters: Filters | None = None) -> Coverage:
+    """Weeks covered and row counts (activity counted per stored day row) within the access
+    scope of `filters`: sites, capacity and activity by the site's region, providers that may
+    be seen (`provider_scope`), contracts by their provider's own region."""
+    sites, site_params = _site_scope(filters)
+    seen, seen_params = provider_scope(_scope(filters))
+    contracts, contract_params = _site_scope(filters, "p.region")
     row = db.query(
-        "SELECT (SELECT min(week_start) FROM capacity) AS first_week, "
-        "(SELECT max(week_start) FROM capacity) AS last_week, "
-        "(SELECT count(DISTINCT week_start) FROM capacity) AS weeks, "
-        "(SELECT count(*) FROM providers) AS providers, "
-        "(SELECT count(*) FROM sites) AS sites, "
-        "(SELECT count(*) FROM contracts) AS contracts, "
-        "(SELECT count(*) FROM capacity) AS capacity_rows, "
-        "(SELECT count(*) FROM activity_daily) AS activity_days"
+        "SELECT (SELECT min(c.week_start) FROM capacity c JOIN sites s USING (site_code) "
+        f"         WHERE {sites}) AS first_week, "
+        "(SELECT max(c.week_start) FROM capacity c JOIN sites s USING (site_code) "
+        f"  WHERE {sites}) AS last_week, "
+        "(SELECT count(DISTINCT c.week_start) FROM capacity c JOIN sites s USING (site_code) "
+        f"  WHERE {sites}) AS weeks, "
+        f"(SELECT count(*) FROM providers p WHERE {seen}) AS providers, "
+        f"(SELECT count(*) FROM sites s WHERE {sites}) AS sites, "
+        "(SELECT count(*) FROM contracts c JOIN providers p USING (provider_code) "
+        f"  WHERE {contracts}) AS contracts, "
+        "(SELECT count(*) FROM capacity c JOIN sites s USING (site_code) "
+        f"  WHERE {sites}) AS capacity_rows, "
+        "(SELECT count(*) FROM activity_daily a JOIN sites s USING (site_code) "
+        f"  WHERE {sites}) AS activity_days",
+        [*site_params * 3, *seen_params, *site_params, *contract_params, *site_params * 2],
     ).row(0, named=True)
     return Coverage(**row)
 
 
-def data_quality_summary(db: Database) -> pl.DataFrame:
-    """Findings of the `data_quality` view counted by check."""
-    return db.query(
-        "SELECT check_name, count(*) AS findings, count(DISTINCT provider_code) AS providers, "
-        "min(week_start) AS first_week, max(week_start) AS last_week "
-        "FROM data_quality GROUP BY check_name ORDER BY findings DESC"
+def _quality_scope(filters: Filters | None) -> tuple[str, list[Any]]:
+    """Findings at a site by the site's region; a provider's own findings (no site) by whether
+    the provider may be seen."""
+    sites, site_params = _site_scope(filters)
+    seen, seen_params = provider_scope(_scope(filters))
+    return (
+        f"((q.site_code IS NOT NULL AND {sites}) OR (q.site_code IS NULL AND {seen}))",
+        [*site_params, *seen_params],
     )
 
 
-def data_quality_findings(db: Database, limit: int = 1000) -> pl.DataFrame:
-    """The first `limit` findings, most recent week first."""
+_QUALITY = (
+    "FROM data_quality q LEFT JOIN sites s ON s.site_code = q.site_code "
+    "LEFT JOIN providers p ON p.provider_code = q.provider_code"
+)
+
+
+def data_quality_summary(db: Database, filters: Filters | None = None) -> pl.DataFrame:
+    """Findings of the `data_quality` view within the access scope, counted by check."""
+    where, params = _quality_scope(filters)
     return db.query(
-        "SELECT check_name, week_start, provider_code, site_code, service_line, detail "
-        "FROM data_quality ORDER BY check_name, week_start DESC NULLS LAST, provider_code, "
-        "site_code LIMIT ?",
-        [limit],
+        "SELECT q.check_name, count(*) AS findings, "
+        "count(DISTINCT q.provider_code) AS providers, "
+        f"min(q.week_start) AS first_week, max(q.week_start) AS last_week {_QUALITY} "
+        f"WHERE {where} GROUP BY q.check_name ORDER BY findings DESC, q.check_name",
+        params,
+    )
+
+
+def data_quality_findings(
+    db: Database, filters: Filters | None = None, limit: int = 1000
+) -> pl.DataFrame:
+    """The first `limit` findings within the access scope, most recent week first."""
+    where, params = _quality_scope(filters)
+    return db.query(
+        "SELECT q.check_name, q.week_start, q.provider_code, q.site_code, q.service_line, "
+        f"q.detail {_QUALITY} WHERE {where} "
+        "ORDER BY q.check_name, q.week_start DESC NULLS LAST, q.provider_code, q.site_code "
+        "LIMIT ?",
+        [*params, limit],
     )
 
 

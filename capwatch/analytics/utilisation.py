@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -170,10 +171,31 @@ def contract_value_by_week(db: Database, filters: Filters) -> pl.DataFrame:
     )
 
 
-def provider_attributes(db: Database) -> pl.DataFrame:
-    """provider_code, provider_name, group, region (the provider's own region)."""
+def provider_scope(filters: Filters, alias: str = "p") -> tuple[str, list[Any]]:
+    """A SQL condition on the `providers` table (as `alias`): the provider may be seen under the
+    filters' access scope (its own region is in scope, or it runs a site there).
+
+    Only the scope applies, never the other filters: it answers "may this user see that this
+    provider exists", for names, groups and filter options.
+    """
+    if filters.scope_regions is None:
+        return "TRUE", []
+    regions = list(filters.scope_regions)
+    return (
+        f"({alias}.region IN (SELECT unnest(?::VARCHAR[])) OR {alias}.provider_code IN "
+        "(SELECT provider_code FROM sites WHERE region IN (SELECT unnest(?::VARCHAR[]))))",
+        [regions, regions],
+    )
+
+
+def provider_attributes(db: Database, filters: Filters) -> pl.DataFrame:
+    """provider_code, provider_name, group, region (the provider's own region) of every
+    provider the filters' access scope may see (see `provider_scope`)."""
+    where, params = provider_scope(filters)
     return db.query(
-        'SELECT provider_code, provider_name, "group", region FROM providers ORDER BY provider_code'
+        'SELECT provider_code, provider_name, "group", region FROM providers p '
+        f"WHERE {where} ORDER BY provider_code",
+        params,
     )
 
 
@@ -221,7 +243,10 @@ def providers_ranked(db: Database, filters: Filters, order: str = "utilisation")
     """Every provider under the filters ranked by utilisation or by unused cost (1 = worst)."""
     by_provider = rollup(weekly(db, filters, ["provider_code"]), ["provider_code"])
     return rank_providers(
-        by_provider, provider_attributes(db), contract_value_by_provider(db, filters), order
+        by_provider,
+        provider_attributes(db, filters),
+        contract_value_by_provider(db, filters),
+        order,
     )
 
 

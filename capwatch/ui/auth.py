@@ -165,11 +165,6 @@ def record_download(
     return _record("download", page=what, what={"file": file_name, "filters": detail}, rows=rows)
 
 
-def _record_download(what: str, file_name: str, rows: int, filters: Mapping[str, Any]) -> None:
-    """Kept for `pages/sql.py`, which calls it; use `record_download`."""
-    record_download(what, file_name, rows, filters)
-
-
 def record_sql(query: str, rows: int | None, error: str | None = None) -> bool:
     """Record an ad hoc SQL query (its text, rows returned, or why it failed)."""
     what: dict[str, Any] = {"query": query}

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from capwatch.analytics.filters import Filters
-from capwatch.export import FORMULA_START
+from capwatch.export import csv_bytes
 
 
 def csv_filename(what: str, filters: Filters) -> str:
@@ -17,25 +17,12 @@ def csv_filename(what: str, filters: Filters) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]", "-", raw)[:150] + ".csv"
 
 
-def safe_csv_bytes(frame: pl.DataFrame) -> bytes:
-    """UTF-8 CSV with unformatted numbers; text a spreadsheet would run as a formula gets a
-    leading apostrophe (as `capwatch.export.csv_bytes`, but safe with several text columns)."""
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    safe = frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c in text
-    )
-    return safe.write_csv(date_format="%Y-%m-%d").encode("utf-8")
-
-
 def download_csv(frame: pl.DataFrame, what: str, filters: Filters, *, key: str) -> None:
-    """A download button for `frame` as CSV (formula-safe, numbers unformatted)."""
+    """A download button for `frame` as CSV (`capwatch.export.csv_bytes`: formula-safe, numbers
+    unformatted); the download is audited."""
     st.download_button(
         f"Download CSV ({frame.height:,} row{'' if frame.height == 1 else 's'})",
-        data=safe_csv_bytes(frame),
+        data=csv_bytes(frame),
         file_name=csv_filename(what, filters),
         mime="text/csv",
         key=key,

@@ -3,7 +3,7 @@
 API for pages (keep it stable):
 - `current_filters() -> Filters`: the filters in force on this run. `app.py` renders the
   sidebar once per run before the page; a page only calls this.
-- `filter_options() -> FilterOptions`: every value the filters may take (cached).
+- `filter_options() -> FilterOptions`: every value the filters may take for this user (cached).
 - `query_string(filters, **extra) -> str`: a URL query that reproduces `filters` (for links);
   `link_params(filters, **extra)`: the same as a dict for `st.page_link(query_params=...)`.
 - `render_sidebar() -> Filters`: for `app.py` only.
@@ -137,8 +137,9 @@ def to_query(filters: Filters, options: FilterOptions) -> dict[str, list[str]]:
 
 
 def filter_options() -> FilterOptions:
-    """Every value the shared filters may take (cached per database file)."""
-    return cached(reference.filter_options)
+    """Every value the shared filters may take for the signed-in user (only their regions and
+    the providers there); cached per database file and access scope."""
+    return cached(reference.filter_options, scope(Filters()))
 
 
 def query_string(filters: Filters, **extra: str) -> str:

@@ -1,8 +1,9 @@
 """A reusable list of flags with their explanations and evidence charts (Flags page, profiles).
 
-`render_flags(flags, key=...)` takes a frame from `capwatch.analytics.flags` and draws: filters
-by rule and severity, a sort, a table (one row per flag), the selected flag's sentence and
-evidence chart, and a CSV download of every field. `rule_parameters(key=...)` draws the rule
+`render_flags(flags, key=..., filters=...)` takes a frame from `capwatch.analytics.flags` and
+the filters it was computed under, and draws: filters by rule and severity, a sort, a table
+(one row per flag), the selected flag's sentence and evidence chart (within the filters' access
+scope), and a CSV download of every field. `rule_parameters(key=...)` draws the rule
 parameter form and returns the overrides to pass to the engine.
 """
 
@@ -187,31 +188,33 @@ def _overrides_of(flag: dict[str, Any]) -> Overrides:
     )
 
 
-def evidence_figure(flag: dict[str, Any]) -> go.Figure | None:
-    """The evidence chart of one flag (None when there is nothing to draw)."""
+def evidence_figure(flag: dict[str, Any], filters: Filters) -> go.Figure | None:
+    """The evidence chart of one flag under the filters it was computed with (their access
+    scope included), or None when there is nothing to draw."""
     rule_name = flag["rule"]
     code, line = flag["provider_code"], flag["service_line"]
     start, end = flag["evidence_from"], flag["evidence_to"]
     who = f"{code} · {format.line_label(line) if line else 'all service lines'}"
     if rule_name == "spc":
-        chart = cached(ev.spc_chart_data, code, line, start, end, _overrides_of(flag))
+        chart = cached(ev.spc_chart_data, filters, code, line, start, end, _overrides_of(flag))
         if chart.is_empty():
             return None
         return flag_charts.spc_chart(chart, f"{who}: weekly utilisation (XmR chart)")
     if rule_name == "funnel":
-        points, curve = cached(ev.funnel_data, line, start, end, _overrides_of(flag))
+        points, curve = cached(ev.funnel_data, filters, line, start, end, _overrides_of(flag))
         if points.is_empty():
             return None
+        whose = "Providers" if filters.scope_regions is None else "Providers in your area"
         return flag_charts.funnel_chart(
-            points, curve, f"{format.line_label(line)}: providers against the national rate",
+            points, curve, f"{format.line_label(line)}: {whose.lower()} against the national rate",
             highlight=code,
         )  # fmt: skip
     if rule_name == "value_for_money":
-        weekly = cached(ev.value_for_money_weekly, code, start, end)
+        weekly = cached(ev.value_for_money_weekly, filters, code, start, end)
         multiple = json.loads(flag["figures"]).get("multiple") or 1.0
         return flag_charts.value_chart(weekly, multiple, f"{code}: contract value against work")
     site = flag["site_code"]
-    weekly = cached(ev.weekly_against_threshold, code, line, site, start, end)
+    weekly = cached(ev.weekly_against_threshold, filters, code, line, site, start, end)
     subject = f"{site} · {format.line_label(line)}" if site else who
     return flag_charts.threshold_chart(
         weekly,
@@ -222,8 +225,17 @@ def evidence_figure(flag: dict[str, Any]) -> go.Figure | None:
     )
 
 
-def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters | None = None) -> None:
-    """Flags with filters, sort, table, the selected flag's explanation and chart, and CSV."""
+FUNNEL_SCOPE_NOTE = (
+    "Only providers in your area are plotted. The rate and the limits are national, the same "
+    "as for every user, so a provider's flag does not depend on who is looking."
+)
+
+
+def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
+    """Flags with filters, sort, table, the selected flag's explanation and chart, and CSV.
+
+    `filters` are those the flags were computed under: the evidence charts and the CSV's name
+    follow them, and their access scope keeps the charts within the user's regions."""
     if flags.is_empty():
         st.success("No flags under these filters and rule settings.", icon=":material/check:")
         return
@@ -246,11 +258,13 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters | None = Non
             f"**{flag['rule_title']} · {flag['subject_code']}**"
         )
         st.markdown(flag["explanation"])
-        figure = evidence_figure(flag)
+        figure = evidence_figure(flag, filters)
         if figure is None:
             st.info("No weekly figures to chart for this flag.")
         else:
             st.plotly_chart(figure, key=f"{key}:chart", config={"displaylogo": False})
+            if flag["rule"] == "funnel" and filters.scope_regions is not None:
+                st.caption(FUNNEL_SCOPE_NOTE)
         st.caption(
             f"Severity {flag['severity']}. Money at stake "
             f"{format.gbp(flag['money_at_stake_gbp'])}; contract value apportioned to these "
@@ -258,4 +272,4 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters | None = Non
             f"{flag['parameters']}."
         )
     st.caption("The CSV has every field of the flags shown, including the figures behind them.")
-    download_csv(shown, "flags", filters or Filters(), key=f"{key}:download")
+    download_csv(shown, "flags", filters, key=f"{key}:download")

@@ -1,14 +1,20 @@
 """The frames behind each flag's evidence chart, and page-friendly entry points.
 
-Every function takes the database first and only hashable arguments after it (codes, dates and
-`Overrides`, a tuple of (rule, key, value)), so the dashboard can cache them with
-`capwatch.ui.context.cached`. Each recomputes from the same weekly figures and code as the
-engine, so a chart always agrees with its flag.
+Every function takes the database first and only hashable arguments after it (the `Filters`
+the flags were computed under, codes, dates and `Overrides`, a tuple of (rule, key, value)),
+so the dashboard can cache them with `capwatch.ui.context.cached`. Each recomputes from the
+same weekly figures and code as the engine, so a chart always agrees with its flag.
+
+The caller's filters are narrowed with `dataclasses.replace`, never rebuilt, so the access
+scope (`scope_regions`) always carries through: a regional user's evidence shows nothing from
+other regions. The funnel is the one comparison with the nation: its points are the providers
+in scope, its rate and limits national, exactly as the flag's (see `funnel_data`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -37,12 +43,16 @@ def flags_for(db: Database, filters: Filters, overrides: Overrides = ()) -> pl.D
     return compute_flags(db, filters, params=nested(overrides))
 
 
-def _period(week_from: date | None, week_to: date | None, **subject: tuple[str, ...]) -> Filters:
-    return Filters(week_from=week_from, week_to=week_to, **subject)
+def _evidence(
+    filters: Filters, week_from: date | None, week_to: date | None, **narrow: tuple[str, ...]
+) -> Filters:
+    """The caller's filters (scope included) over the evidence weeks, narrowed to a subject."""
+    return replace(filters, week_from=week_from, week_to=week_to, **narrow)
 
 
 def spc_chart_data(
     db: Database,
+    filters: Filters,
     provider_code: str,
     service_line: str,
     week_from: date | None = None,
@@ -51,11 +61,10 @@ def spc_chart_data(
 ) -> pl.DataFrame:
     """One row per week with capacity: utilisation, mean, limits and special-cause columns."""
     params = resolve_params(nested(overrides))["spc"]
-    data = load(
-        db,
-        _period(week_from, week_to, providers=(provider_code,), service_lines=(service_line,)),
+    subject = _evidence(
+        filters, week_from, week_to, providers=(provider_code,), service_lines=(service_line,)
     )
-    series = provider_line_weeks(data)
+    series = provider_line_weeks(load(db, subject))
     if series.is_empty():
         return series
     return _spc_chart(series, params)
@@ -63,15 +72,27 @@ def spc_chart_data(
 
 def funnel_data(
     db: Database,
+    filters: Filters,
     service_line: str,
     week_from: date | None = None,
     week_to: date | None = None,
     overrides: Overrides = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(points, curve): every provider's utilisation of the line with its limits, and the
-    limits traced over the range of capacity volumes (for drawing the funnel)."""
+    """(points, curve): the utilisation of the line of every provider the filters' access scope
+    may see (the region, group and provider filters are dropped: a funnel shows the peers),
+    with its limits, and the limits traced over the range of capacity volumes.
+
+    The rate and the limits are national, as in the engine, whoever looks: a flag that may end
+    a contract must not depend on the viewer's regions, and a region's handful of providers is
+    too few to estimate the over-dispersion the limits rest on. Only these aggregates (which
+    name no provider) come from outside the scope; every point plotted is inside it.
+    """
     params = resolve_params(nested(overrides))["funnel"]
-    data = load(db, _period(week_from, week_to, service_lines=(service_line,)))
+    subject = _evidence(
+        filters, week_from, week_to, service_lines=(service_line,),
+        regions=(), groups=(), providers=(),
+    )  # fmt: skip
+    data = load(db, subject)
     points = funnel_points(data, params)
     if points.is_empty():
         return points, pl.DataFrame()
@@ -106,6 +127,7 @@ def _log_steps(low: float, high: float, steps: int) -> list[float]:
 
 def weekly_against_threshold(
     db: Database,
+    filters: Filters,
     provider_code: str,
     service_line: str | None,
     site_code: str | None = None,
@@ -113,9 +135,12 @@ def weekly_against_threshold(
     week_to: date | None = None,
 ) -> pl.DataFrame:
     """Weekly capacity, NHS and private units and utilisation of a provider's line (or one
-    site's), complete weeks only, weeks with no rows shown as zero capacity."""
-    lines = (service_line,) if service_line else ()
-    data = load(db, _period(week_from, week_to, providers=(provider_code,), service_lines=lines))
+    site's; all the filters' lines when `service_line` is None), complete weeks only, weeks
+    with no rows shown as zero capacity."""
+    lines = (service_line,) if service_line else filters.service_lines
+    data = load(
+        db, _evidence(filters, week_from, week_to, providers=(provider_code,), service_lines=lines)
+    )
     rows = data.scoped
     if site_code:
         rows = rows.filter(pl.col("site_code") == site_code)
@@ -138,16 +163,14 @@ def weekly_against_threshold(
 
 def value_for_money_weekly(
     db: Database,
+    filters: Filters,
     provider_code: str,
     week_from: date | None = None,
     week_to: date | None = None,
-    service_lines: tuple[str, ...] = (),
 ) -> pl.DataFrame:
-    """Weekly apportioned contract value against the reference value of the NHS work done."""
-    data = load(
-        db,
-        _period(week_from, week_to, providers=(provider_code,), service_lines=service_lines),
-    )
+    """Weekly apportioned contract value against the reference value of the NHS work done
+    (over the filters' service lines, as the flag)."""
+    data = load(db, _evidence(filters, week_from, week_to, providers=(provider_code,)))
     return (
         data.scoped.group_by("week_start")
         .agg(

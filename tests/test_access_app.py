@@ -47,6 +47,13 @@ def _codes(db: Path, region: str | None) -> set[str]:
     )  # fmt: skip
 
 
+def _with_a_site_in(db: Path, region: str) -> set[str]:
+    return set(
+        Database(db).query("SELECT DISTINCT provider_code FROM sites WHERE region = ?",
+                           [region])["provider_code"].to_list()
+    )  # fmt: skip
+
+
 def _providers_page(**params: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.secrets["auth"] = AUTH
@@ -90,14 +97,7 @@ def test_a_link_naming_another_regions_provider_shows_none_of_it(env: Path) -> N
     assert shown and shown <= _codes(env, "North West")
     assert list(at.multiselect(key="cw_regions").options) == ["North West"]
     offered = {o.split(" · ")[0] for o in at.multiselect(key="cw_providers").options}
-    with_a_site_there = (
-        Database(env)
-        .query("SELECT DISTINCT provider_code FROM sites WHERE region = 'North West'")[
-            "provider_code"
-        ]
-        .to_list()
-    )
-    assert offered == set(with_a_site_there)
+    assert offered == _with_a_site_in(env, "North West")
 
 
 def test_regional_analyst_is_refused_sql() -> None:
@@ -135,3 +135,48 @@ def test_regional_user_sees_their_areas_data_page_without_the_load_log(env: Path
     )["provider_code"].to_list()
     assert expected, "the synthetic set has findings in the North West to show"
     assert findings and sorted(findings[0]["provider_code"]) == sorted(expected)
+
+
+def _profile_as_north_west(code: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = NW
+    at.query_params["p"] = code
+    at.run()
+    at.switch_page("pages/provider_profile.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_profile_link_to_another_regions_provider_reads_as_unknown(env: Path) -> None:
+    london = sorted(_codes(env, "London") - _codes(env, "North West"))[0]
+    name = Database(env).scalar(
+        "SELECT provider_name FROM providers WHERE provider_code = ?", [london]
+    )
+    pages = {"hidden": _profile_as_north_west(london), "unknown": _profile_as_north_west("ZZ9")}
+    for code, at in zip((london, "ZZ9"), pages.values(), strict=True):
+        warnings = [w.value for w in at.warning]
+        assert warnings == [f"Provider `{code}` not found or not in your area."]
+        assert not at.main.header and not at.metric and not at.dataframe
+        text = " ".join(e.value for e in (*at.markdown, *at.caption) if isinstance(e.value, str))
+        assert name not in text
+        offered = {o.split(" · ")[0] for o in at.selectbox(key="profile_provider").options}
+        assert offered == _with_a_site_in(env, "North West")
+
+
+def test_profile_of_an_own_provider_shows_its_sites_and_flags(env: Path) -> None:
+    from capwatch.analytics.filters import Filters
+    from capwatch.analytics.flags import compute_flags
+
+    own = sorted(_codes(env, "North West"))[0]
+    at = _profile_as_north_west(own)
+    assert any(h.value.startswith(f"{own} · ") for h in at.main.header)
+    sites = next(d.value for d in at.dataframe if "site_name" in d.value.columns)
+    assert set(sites["region"]) == {"North West"}
+    expected = compute_flags(Database(env), Filters(providers=(own,)))  # as a national user
+    tables = [d.value for d in at.dataframe if "rule_title" in d.value.columns]
+    if expected.height:
+        assert sorted(tables[0]["explanation"]) == sorted(expected["explanation"].to_list())
+    else:
+        assert not tables and any("No flags" in m.value for m in at.success)

@@ -202,3 +202,119 @@ def test_flag_evidence_funnel_shows_only_scoped_providers(db, scoped, mine) -> N
     # what pages/flags.py → capwatch.ui.flags_view.evidence_figure asks for a funnel flag
     points, _ = evidence.funnel_data(db, scoped, "day_case")
     assert set(points["provider_code"].to_list()) <= mine
+
+
+def test_funnel_verdicts_do_not_depend_on_who_looks(db, scoped, mine) -> None:
+    """The funnel compares with the national rate for every user (the chart says so): a
+    regional user's funnel flags are exactly the national user's flags on their providers,
+    and the evidence's rate is the same national one."""
+    from capwatch.analytics.flags import evidence
+
+    regional = compute_flags(db, scoped, rules=["funnel"])
+    national = compute_flags(db, Filters(), rules=["funnel"])
+    assert national.height > 0
+    theirs = national.filter(pl.col("provider_code").is_in(list(mine))).sort("subject_code")
+    regional = regional.sort("subject_code")
+    assert regional.height > 0
+    assert regional["subject_code"].to_list() == theirs["subject_code"].to_list()
+    for column in ("value", "threshold", "money_at_stake_gbp"):
+        assert regional[column].to_list() == pytest.approx(theirs[column].to_list())
+    mine_points, _ = evidence.funnel_data(db, scoped, "day_case")
+    all_points, _ = evidence.funnel_data(db, Filters(), "day_case")
+    assert set(all_points["provider_code"].to_list()) - mine  # others exist, and are not shown
+    assert mine_points["national_rate"][0] == pytest.approx(all_points["national_rate"][0])
+
+
+def test_flag_evidence_of_another_regions_provider_is_empty(db, scoped, foreign) -> None:
+    from capwatch.analytics.flags import evidence
+
+    line = db.scalar(
+        "SELECT service_line FROM utilisation_weekly WHERE provider_code = ? "
+        "GROUP BY ALL ORDER BY sum(capacity_units) DESC LIMIT 1",
+        [foreign],
+    )
+    for filters, empty in ((scoped, True), (Filters(), False)):  # unscoped: there is evidence
+        spc = evidence.spc_chart_data(db, filters, foreign, line)
+        weekly = evidence.weekly_against_threshold(db, filters, foreign, line)
+        value = evidence.value_for_money_weekly(db, filters, foreign)
+        assert spc.is_empty() is empty
+        assert (weekly["capacity_units"].sum() == 0) is empty
+        assert value.is_empty() is empty
+
+
+# -- exact figures on the hand-made tiny dataset --------------------------------------------------
+# NA1 (Alpha Health) is a London provider with one London site (NA101: 10 MRI + 5 day case a
+# week) and one South East site (NA102: 20 outpatients a week); contract C1 is NA1's. NB1 is the
+# North West provider (site NB101) whose first week is above capacity (a data-quality finding).
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    from tests import tiny_dataset
+
+    return Database(tiny_dataset.build(tmp_path_factory.mktemp("scope_tiny")))
+
+
+def test_a_provider_seen_through_one_of_its_sites(tiny) -> None:
+    """A South East user sees NA1 (its site NA102 is there): that site's figures only, and no
+    contracts, which belong to NA1's own region, London."""
+    profile = dashboard.provider_profile(tiny, Filters(scope_regions=("South East",)), "NA1")
+    assert (profile.provider_name, profile.region) == ("Alpha Health", "London")
+    assert profile.sites["site_code"].to_list() == ["NA102"]
+    assert profile.headline.capacity_units == 80  # 20 a week × 4 weeks
+    assert profile.contracts.height == 0
+    assert profile.headline.contract_value_gbp == 0
+    assert (profile.rank, profile.peers) == (1, 1)
+    london = dashboard.provider_profile(tiny, Filters(scope_regions=("London",)), "NA1")
+    assert london.sites["site_code"].to_list() == ["NA101"]
+    assert london.headline.capacity_units == 60  # 15 a week × 4 weeks
+    assert london.contracts["contract_id"].to_list() == ["C1"]
+    assert london.contracts["contract_value_in_period_gbp"].to_list() == pytest.approx([3360])
+
+
+def test_a_provider_out_of_scope_looks_exactly_like_an_unknown_one(tiny) -> None:
+    south_east = Filters(scope_regions=("South East",))
+    hidden = dashboard.provider_profile(tiny, south_east, "NB1")
+    unknown = dashboard.provider_profile(tiny, south_east, "NB1X")
+    for profile in (hidden, unknown):
+        assert not profile.exists
+        assert (profile.provider_name, profile.group, profile.region) == (None, None, None)
+        assert profile.headline.capacity_units == profile.headline.nhs_units == 0
+        assert profile.headline.contract_value_gbp == 0
+        for frame in (profile.contracts, profile.sites, profile.weekly, profile.service_lines):
+            assert frame.height == 0
+        assert profile.activity_types.height == 0
+        assert profile.rank is None
+    assert hidden.peers == unknown.peers == 1
+
+
+def test_filter_options_follow_the_sites(tiny) -> None:
+    options = reference.filter_options(tiny, Filters(scope_regions=("South East",)))
+    assert options.regions == ("South East",)
+    assert options.providers == ("NA1",)
+    assert options.provider_names == {"NA1": "Alpha Health"}
+    assert options.groups == ("Alpha Group",)
+    assert options.service_lines == ("outpatients",)
+    assert len(options.weeks) == 4
+    everything = reference.filter_options(tiny)
+    assert everything.providers == ("NA1", "NB1", "NB2")
+    assert len(everything.regions) == 4
+
+
+def test_data_view_is_scoped_and_keeps_the_load_log_national(tiny) -> None:
+    north_west = dashboard.data(tiny, Filters(scope_regions=("North West",)))
+    assert north_west.load_log is None
+    assert north_west.last_loaded is not None
+    assert north_west.quality_findings["site_code"].to_list() == ["NB101"]
+    assert north_west.quality_summary["findings"].to_list() == [1]
+    cov = north_west.coverage
+    assert (cov.providers, cov.sites, cov.contracts) == (1, 1, 1)
+    assert cov.capacity_rows == 4  # NB101 diagnostics, four weeks
+    expected_days = tiny.scalar("SELECT count(*) FROM activity_daily WHERE site_code = 'NB101'")
+    assert cov.activity_days == expected_days
+    south_east = dashboard.data(tiny, Filters(scope_regions=("South East",)))
+    assert south_east.quality_findings.height == 0
+    assert (south_east.coverage.providers, south_east.coverage.contracts) == (1, 0)
+    national = dashboard.data(tiny, Filters(week_from=None, regions=("London",)))
+    assert national.load_log is not None and national.load_log.height == 6  # filters ignored
+    assert national.quality_findings.height == 1

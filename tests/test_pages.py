@@ -12,8 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from capwatch import config
 from capwatch.db import Database
+from capwatch.synthetic import expected_good_providers, expected_poor_providers
 from capwatch.ui import format
 from tests import tiny_dataset
+from tests.conftest import SYNTHETIC_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -193,7 +195,39 @@ def test_provider_profile_unknown_provider(db_env: Path) -> None:
     at = _app(p="XX1")
     at.switch_page("pages/provider_profile.py").run()
     _ok(at)
-    assert any("XX1" in w.value for w in at.warning)
+    assert any("Provider `XX1` not found or not in your area" in w.value for w in at.warning)
+    assert not at.main.header and not at.metric and not at.dataframe  # nothing in its place
+    assert at.selectbox(key="profile_provider").value is None  # another may be chosen
+    at.selectbox(key="profile_provider").set_value("NB2").run()
+    _ok(at)
+    assert any("NB2 · Beta Care, Leeds" in h.value for h in at.header)
+
+
+def _profile(db_path: Path, code: str) -> AppTest:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(db_path))
+        at = _app(p=code)
+        at.switch_page("pages/provider_profile.py").run()
+    _ok(at)
+    assert any(h.value.startswith(f"{code} · ") for h in at.header)
+    return at
+
+
+def test_profile_of_a_provider_built_poor_shows_its_flags(synthetic_db: Path) -> None:
+    code = sorted(expected_poor_providers(SYNTHETIC_SEED))[0]
+    at = _profile(synthetic_db, code)
+    table = next(d.value for d in at.dataframe if "rule_title" in d.value.columns)
+    assert "Low utilisation" in set(table["rule_title"])  # built at 8–16% utilisation
+    assert set(table["provider_code"]) == {code}  # its own flags, no one else's
+    assert table["explanation"].iloc[0] in [m.value for m in at.markdown]  # first one explained
+    assert not at.success
+
+
+def test_profile_of_a_provider_built_good_shows_no_flags(synthetic_db: Path) -> None:
+    code = sorted(expected_good_providers(SYNTHETIC_SEED))[0]
+    at = _profile(synthetic_db, code)
+    assert not any("rule_title" in d.value.columns for d in at.dataframe)
+    assert any("No flags" in s.value for s in at.success)
 
 
 def test_service_lines_page_equals_sql(db_env: Path) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from capwatch.db import Database
@@ -20,6 +19,7 @@ AUTH = {
     "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
 }
 NW = {"is_logged_in": True, "email": "nw@example.nhs.uk"}
+pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +29,6 @@ def env(synthetic_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("CAPWATCH_DB", str(synthetic_db))
     monkeypatch.setenv("CAPWATCH_ACCESS", str(access))
     monkeypatch.setenv("CAPWATCH_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        PagesManager.uses_pages_directory = False  # as tests/test_pages.py: keep app.py running
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     yield synthetic_db
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from capwatch import config
@@ -21,17 +20,7 @@ PAGE = "pages/flags.py"
 ALL = Filters()
 
 
-@pytest.fixture(autouse=True)
-def _navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest resets `uses_pages_directory` before each run; keep `st.navigation` in charge
-    (the same work-around as tests/test_pages.py)."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from capwatch import config
@@ -31,20 +30,7 @@ PAGES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Work around an AppTest quirk: before every run it resets
-    `PagesManager.uses_pages_directory` to None, so with a `pages/` folder beside `app.py`
-    every rerun after the first takes the legacy pages-directory path and runs the page
-    script alone, skipping `app.py` (its sidebar, its badge). The real server sets the flag
-    to False once `st.navigation` has run; this does the same before each run."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from capwatch import config, schema
@@ -23,16 +22,7 @@ APP = str(ROOT / "app.py")
 PAGE = "pages/sql.py"
 
 
-@pytest.fixture(autouse=True)
-def _navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As in test_pages: keep AppTest on `app.py`'s navigation for every rerun."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(scope="module")

@@ -91,10 +91,21 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> 
     raise RuntimeError(f"streamlit did not become healthy within {timeout_s:.0f} s")
 
 
-def serve(db_path: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `streamlit run app.py` against `db_path` on a free loopback port."""
+def serve(
+    db_path: Path, log_path: Path, settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `streamlit run app.py` against `db_path` on a free loopback port.
+
+    The audit log goes beside `log_path` (never the developer's data/audit.jsonl); `settings`
+    maps further setting names (see `capwatch.config.SETTINGS`) to values for the server.
+    """
     port = free_port()
-    env = {**os.environ, config.DB_ENV_VAR: str(db_path)}
+    env = {
+        **os.environ,
+        config.DB_ENV_VAR: str(db_path),
+        _env("audit_log"): str(log_path.with_name("audit.jsonl")),
+        **{_env(name): value for name, value in (settings or {}).items()},
+    }
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -110,6 +121,10 @@ def serve(db_path: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
         stop(proc)
         raise
     return proc, url
+
+
+def _env(setting: str) -> str:
+    return next(s.env for s in config.SETTINGS if s.name == setting)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

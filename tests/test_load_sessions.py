@@ -51,7 +51,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from capwatch import config
 from capwatch.db import Database
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, serve, stop
 from tests.load_support import (
@@ -102,10 +101,6 @@ class HeavyQuery:
     problem_after_kill: str | None  # an exception or traceback on the SQL tab, if any
 
 
-def _env_name(setting: str) -> str:
-    return next(s.env for s in config.SETTINGS if s.name == setting)
-
-
 @pytest.fixture(scope="module")
 def load_server(
     synthetic_db: Path, tmp_path_factory: pytest.TempPathFactory
@@ -113,10 +108,9 @@ def load_server(
     """`streamlit run app.py` on a free loopback port, SQL time limit `HEAVY_TIMEOUT_S`, audit
     log in a temporary folder (not the repository's data/)."""
     folder = tmp_path_factory.mktemp("load_sessions")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(_env_name("sql_timeout_s"), str(HEAVY_TIMEOUT_S))
-        env.setenv(_env_name("audit_log"), str(folder / "audit.jsonl"))
-        proc, url = serve(synthetic_db, folder / "streamlit.log")
+    proc, url = serve(
+        synthetic_db, folder / "streamlit.log", {"sql_timeout_s": str(HEAVY_TIMEOUT_S)}
+    )
     try:
         yield LoadServer(url=url, db_path=synthetic_db, pid=proc.pid)
     finally:

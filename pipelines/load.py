@@ -16,9 +16,17 @@ import polars as pl
 from capwatch import db
 from pipelines import quality, validate
 from pipelines.contract import InputTable
-from pipelines.normalise import flag_columns, normalise
+from pipelines.normalise import flag_columns, normalise, normalise_distinct
 from pipelines.problems import FileRejected, Problem
-from pipelines.read import ROW, ScannedFile, discover, file_hash, locate_csv_problem, scan
+from pipelines.read import (
+    ROW,
+    ScannedFile,
+    discover,
+    fingerprint,
+    locate_csv_problem,
+    not_blank,
+    scan,
+)
 
 STORED_AS = {"activity": "activity_daily"}
 ACTIVITY_GRAIN = ["site_code", "service_line", "activity_type", "activity_date", "funding"]
@@ -88,7 +96,8 @@ def ingest(paths: list[Path], db_path: Path) -> IngestReport:
 def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
     """Read, check and store one file in one transaction; never raises for bad input."""
     started = time.perf_counter()
-    digest = file_hash(path)
+    print_ = fingerprint(path)
+    digest = print_.sha256
     earlier = writer.loaded_hash(digest)
     if not earlier.is_empty():
         first = earlier.row(0, named=True)
@@ -105,7 +114,7 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
         )
     scanned: ScannedFile | None = None
     try:
-        scanned = scan(path, table)
+        scanned = scan(path, table, print_)
         frame, rows_read = _checked_frame(writer, scanned)
         scanned.notes += quality.warnings(writer, table, frame)
         record = db.LoadRecord(
@@ -182,27 +191,40 @@ def _checked_frame(writer: db.Writer, scanned: ScannedFile) -> tuple[pl.DataFram
     if bad_values:
         raise FileRejected(validate.value_problems(scanned), total=bad_values)
     problems = _table_problems(writer, frame, table, str(scanned.path))
+    if problems and table.name == "activity":
+        # The fast pass keeps no row numbers: read the file again to name the rows.
+        frame = _activity_by_day(scanned, with_rows=True)
+        problems = _table_problems(writer, frame, table, str(scanned.path))
     if problems:
         raise FileRejected(problems)
     return frame, rows_read
 
 
-def _activity_by_day(scanned: ScannedFile) -> pl.DataFrame:
+def _activity_by_day(scanned: ScannedFile, *, with_rows: bool = False) -> pl.DataFrame:
     """Event rows summed to the day, with every bad value counted, in one streaming pass.
 
     Events repeat the same few thousand raw values, so the pass first counts identical raw rows
     (a cheap hash aggregation over text) and only then normalises and checks each distinct raw
     row once, weighting its flags by how many events share it. Normalising tens of millions of
     events one by one would cost several times the whole CSV parse.
+
+    Numbering the rows costs about a third of the pass, so the first row of each day is kept
+    only `with_rows` (when a check has found something and needs to say where); otherwise
+    `_row` is null.
     """
     table = scanned.table
-    raw_columns = [c for c in scanned.frame.collect_schema().names() if c != ROW]
+    raw = scanned.with_blank_rows if scanned.with_blank_rows is not None else scanned.frame
+    if not with_rows:
+        raw = raw.drop(ROW)
+    raw_columns = [c for c in raw.collect_schema().names() if c != ROW]
+    first_row = pl.col(ROW).min() if with_rows else pl.lit(None, pl.Int64).alias(ROW)
     distinct = (
-        scanned.frame.group_by(raw_columns)
-        .agg(pl.len().alias("source_rows"), pl.col(ROW).min())
+        raw.group_by(raw_columns)
+        .agg(pl.len().alias("source_rows"), first_row)
+        .filter(not_blank(raw_columns))  # blank rows fall into one group: drop it here
         .collect(engine="streaming")
     )
-    checked = normalise(distinct.lazy(), table)
+    checked = normalise_distinct(distinct, table).lazy()
     weight = pl.col("source_rows")
     return (
         checked.group_by(ACTIVITY_GRAIN)

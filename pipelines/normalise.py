@@ -110,21 +110,50 @@ def _value(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
     raise ValueError(f"unknown column kind {kind}")
 
 
+def _typed(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value named `col.name`, its `_bad_` flag) from the raw text column."""
+    value, valid = _value(col)
+    present_raw = _text(col.name).is_not_null()
+    flag = pl.when(present_raw).then(~valid.fill_null(False)).otherwise(pl.lit(col.required))
+    return value.alias(col.name), flag.alias(bad(col.name))
+
+
+def _defaults(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
+    if table.name == "activity":
+        lf = lf.with_columns(pl.col("units").fill_null(1))
+    return lf
+
+
 def normalise(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
     """Typed columns plus a `_bad_<column>` flag for each; optional columns filled with defaults."""
     present = set(lf.collect_schema().names())
     missing_optional = [c for c in table.columns if c.name not in present]
     lf = lf.with_columns(pl.lit(None, pl.String).alias(c.name) for c in missing_optional)
-    exprs: list[pl.Expr] = []
+    lf = lf.with_columns(e for col in table.columns for e in _typed(col))
+    return _defaults(lf, table)
+
+
+def normalise_distinct(frame: pl.DataFrame, table: InputTable) -> pl.DataFrame:
+    """As `normalise`, for rows that repeat a few values in each column (events counted by raw
+    row): each column's distinct values are normalised once and joined back, so the cost
+    follows the number of distinct values (sites, days...), not of rows."""
+    out = frame.lazy()
     for col in table.columns:
-        value, valid = _value(col)
-        present_raw = _text(col.name).is_not_null()
-        flag = pl.when(present_raw).then(~valid.fill_null(False)).otherwise(pl.lit(col.required))
-        exprs += [value.alias(col.name), flag.alias(bad(col.name))]
-    lf = lf.with_columns(exprs)
-    if table.name == "activity":
-        lf = lf.with_columns(pl.col("units").fill_null(1))
-    return lf
+        if col.name not in frame.columns:
+            continue
+        value, flag = _typed(col)
+        lookup = (
+            frame.lazy().select(pl.col(col.name).unique()).with_columns(value.alias("_typed"), flag)
+        )
+        out = (
+            out.join(lookup, on=col.name, how="left", nulls_equal=True)
+            .drop(col.name)
+            .rename({"_typed": col.name})
+        )
+    missing = [c for c in table.columns if c.name not in frame.columns]
+    out = out.with_columns(pl.lit(None, pl.String).alias(c.name) for c in missing)
+    out = out.with_columns(e for c in missing for e in _typed(c))
+    return _defaults(out, table).collect()
 
 
 def flag_columns(table: InputTable) -> list[str]:

@@ -27,7 +27,11 @@ _SNIFF_BYTES = 1 << 16
 
 @dataclass
 class ScannedFile:
-    """A file ready to normalise: its lazy frame, and notes made while reading it."""
+    """A file ready to normalise: its lazy frame, and notes made while reading it.
+
+    `frame` has the wholly blank rows taken out; `with_blank_rows` still has them, for a
+    consumer that can drop them more cheaply after aggregating (see `not_blank`).
+    """
 
     path: Path
     table: InputTable
@@ -36,6 +40,7 @@ class ScannedFile:
     cleanup: list[Path] = field(default_factory=list)
     text_source: Path | None = None  # the UTF-8 text a CSV was read from (maybe transcoded)
     separator: str = ","
+    with_blank_rows: pl.LazyFrame | None = None
 
     def close(self) -> None:
         for p in self.cleanup:
@@ -94,13 +99,33 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     return found, problems
 
 
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes, read in chunks."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """What one read of a file's bytes tells: its content hash and whether it is UTF-8."""
+
+    sha256: str
+    is_utf8: bool
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """SHA-256 of the file's bytes and whether they are valid UTF-8, in a single read."""
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            if is_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return Fingerprint(digest.hexdigest(), is_utf8)
 
 
 # Leading bytes of formats a data manager may send under the wrong extension.
@@ -159,14 +184,17 @@ def _check_kind(path: Path) -> None:
     )
 
 
-def scan(path: Path, table: InputTable) -> ScannedFile:
-    """Scan one file into text columns named by the contract. Raises FileRejected."""
+def scan(path: Path, table: InputTable, print_: Fingerprint | None = None) -> ScannedFile:
+    """Scan one file into text columns named by the contract. Raises FileRejected.
+
+    `print_` is the file's fingerprint if the caller has read it already (saves a read).
+    """
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise FileRejected([Problem(str(path), None, None, "the file is empty")])
     _check_kind(path)
     if suffix in (".csv", ".txt"):
-        return _scan_csv(path, table)
+        return _scan_csv(path, table, (print_ or fingerprint(path)).is_utf8)
     if suffix == ".xlsx":
         return _scan_excel(path, table)
     return _scan_parquet(path, table)
@@ -236,28 +264,21 @@ def _text_frame(
         pl.col(ROW),
         *(pl.col(src).cast(pl.String).alias(dst) for src, dst in mapping.items()),
     )
-    # Wholly blank rows (an empty line, a row of separators) are not data; row numbers of the
-    # rows kept still count them, so messages match what the user sees in the file.
-    lf = lf.filter(
-        pl.any_horizontal(
-            pl.col(dst).str.strip_chars().str.len_chars() > 0 for dst in mapping.values()
-        )
-    )
     notes = [f"ignored column(s) not in the contract: {', '.join(extra)}"] if extra else []
-    return ScannedFile(path, table, lf, notes)
+    return ScannedFile(
+        path,
+        table,
+        lf.filter(not_blank(list(mapping.values()))),
+        notes,
+        with_blank_rows=lf,
+    )
 
 
-def _detect_encoding(path: Path) -> str:
-    """'utf8' when the file is valid UTF-8 throughout, else 'cp1252' (Windows Excel's CSV)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as fh:
-        try:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf8"
+def not_blank(columns: list[str]) -> pl.Expr:
+    """True for a row with a value in any column. Wholly blank rows (an empty line, a row of
+    separators) are not data; the row numbers of the rows kept still count them, so messages
+    match what the user sees in the file."""
+    return pl.any_horizontal(pl.col(c).str.strip_chars().str.len_chars() > 0 for c in columns)
 
 
 def _transcode(path: Path, encoding: str) -> Path:
@@ -277,10 +298,11 @@ def _sniff_separator(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _scan_csv(path: Path, table: InputTable) -> ScannedFile:
+def _scan_csv(path: Path, table: InputTable, is_utf8: bool) -> ScannedFile:
+    """A CSV as text columns; text that is not UTF-8 is read as Windows-1252 (Excel's CSV)."""
     source = path
     cleanup: list[Path] = []
-    encoding = _detect_encoding(path)
+    encoding = "utf8" if is_utf8 else "cp1252"
     if encoding != "utf8":
         try:
             source = _transcode(path, encoding)

@@ -154,7 +154,13 @@ def _filtered(flags: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def _table(shown: pl.DataFrame, key: str) -> int:
     """The table of flags; returns the index of the selected row (the first if none)."""
-    table = shown.select(_SHOWN).with_columns(pl.col("severity").str.to_titlecase())
+    table = shown.select(_SHOWN).with_columns(
+        pl.col("severity").str.to_titlecase(),
+        pl.col("site_code").fill_null("all sites"),
+        pl.col("service_line")
+        .map_elements(format.line_label, return_dtype=pl.String)
+        .fill_null("all lines"),
+    )
     event: Any = st.dataframe(
         table,
         hide_index=True,

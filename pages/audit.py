@@ -6,6 +6,7 @@ import streamlit as st
 
 from capwatch import audit
 from capwatch.ui.auth import current_access, refuse_unless
+from capwatch.ui.tables import show_table
 
 access = current_access()
 refuse_unless(access is not None and access.may_view_audit, "The audit trail")
@@ -34,11 +35,11 @@ actions = action_col.multiselect(
 limit = limit_col.number_input("Rows", 10, 100_000, 1000, step=100, key="audit_limit")
 
 records = audit.read_records(who=who.strip() or None, actions=tuple(actions), limit=int(limit))
-st.dataframe(
+show_table(
     records,
-    hide_index=True,
+    key="audit_records",
     width="stretch",
-    column_config={
+    overrides={
         "seq": st.column_config.NumberColumn("#", format="%d"),
         "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
         "what": st.column_config.TextColumn("What", width="large"),

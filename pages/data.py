@@ -6,10 +6,12 @@ import streamlit as st
 
 from capwatch.analytics import dashboard
 from capwatch.analytics.filters import Filters
-from capwatch.ui import format
+from capwatch.ui import format, tables
 from capwatch.ui.auth import scope
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
+from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.tables import show_table
 
 # The shared filters do not apply here; only the user's regions do.
 everything = scope(Filters())
@@ -30,13 +32,16 @@ st.caption(
     + "; the sidebar filters do not apply here."
 )
 
-cols = st.columns(5)
 period = f"{cov.first_week:%d %b %Y} – {cov.last_week:%d %b %Y}" if cov.first_week else "–"
-cols[0].metric("Weeks of capacity", cov.weeks, border=True, help=period)
-cols[1].metric("Providers", cov.providers, border=True)
-cols[2].metric("Sites", cov.sites, border=True)
-cols[3].metric("Contracts", cov.contracts, border=True)
-cols[4].metric("Activity rows (per day)", format.units(cov.activity_days), border=True)
+show_metrics(
+    [
+        Metric("Weeks of capacity", cov.weeks, help=period),
+        Metric("Providers", cov.providers),
+        Metric("Sites", cov.sites),
+        Metric("Contracts", cov.contracts),
+        Metric("Activity rows (per day)", format.units(cov.activity_days)),
+    ]
+)
 st.markdown(f"**Period covered:** weeks starting {period}.")
 
 st.subheader("Files loaded")
@@ -51,16 +56,16 @@ if view.load_log is None:
 elif view.load_log.is_empty():
     st.info("No files loaded yet: run `capwatch demo` or `capwatch ingest`.")
 else:
-    st.dataframe(
+    show_table(
         view.load_log,
-        hide_index=True,
-        column_config={
+        key="data_load_log",
+        overrides={
             "load_id": st.column_config.NumberColumn("Load", width="small"),
             "table_name": "Table",
             "file_name": "File",
             "file_path": "Path",
-            "rows_read": st.column_config.NumberColumn("Rows read", format="%,d"),
-            "rows_stored": st.column_config.NumberColumn("Rows stored", format="%,d"),
+            "rows_read": st.column_config.NumberColumn("Rows read", format=tables.UNITS),
+            "rows_stored": st.column_config.NumberColumn("Rows stored", format=tables.UNITS),
             "file_bytes": st.column_config.NumberColumn("Size", format="bytes"),
             "file_hash": "SHA-256",
             "warnings": "Warnings",
@@ -69,7 +74,6 @@ else:
             ),
             "duration_ms": st.column_config.NumberColumn("Took (ms)", format="%,.0f"),
         },
-        key="data_load_log",
     )
     download_csv(view.load_log, "load_log", everything, key="dl_load_log")
 

@@ -9,6 +9,8 @@ from capwatch.ui import charts, format
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import current_filters
+from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.tables import show_table
 
 filters = current_filters()
 data = cached(dashboard.overview, filters)
@@ -37,54 +39,52 @@ def change(attr: str) -> float | None:
     return None if a is None or b is None else a - b
 
 
-row1 = st.columns(3)
-row1[0].metric(
-    "Capacity contracted",
-    f"{format.units(now.capacity_units)} units",
-    format.signed_units(change("capacity_units")),
-    delta_color="off",
-    border=True,
-    help="Units made available to the NHS at the filtered sites, lines and weeks.",
-)
-row1[1].metric(
-    "NHS units used",
-    format.units(now.nhs_units),
-    format.signed_units(change("nhs_units")),
-    border=True,
-    help="NHS-funded units delivered against that capacity.",
-)
-row1[2].metric(
-    "Utilisation",
-    format.pct(now.utilisation),
-    format.signed_pct_points(change("utilisation")),
-    border=True,
-    help="NHS units used ÷ capacity units (a ratio of the sums).",
-)
-row2 = st.columns(3)
-row2[0].metric(
-    "Contract value",
-    format.gbp(now.contract_value_gbp),
-    format.signed_gbp(change("contract_value_gbp")),
-    delta_color="off",
-    border=True,
-    help="Contracts of the filtered providers, apportioned to these weeks. "
-    "Not split by site or service line.",
-)
-row2[1].metric(
-    "Unused capacity cost",
-    format.gbp(now.unused_capacity_cost_gbp),
-    format.signed_gbp(change("unused_capacity_cost_gbp")),
-    delta_color="inverse",
-    border=True,
-    help="Capacity not used by the NHS, week by week and site by site, at reference unit prices.",
-)
-row2[2].metric(
-    "Private units at contracted sites",
-    format.units(now.private_units),
-    format.signed_units(change("private_units")),
-    delta_color="off",
-    border=True,
-    help="Privately funded units delivered at the same sites, lines and weeks.",
+show_metrics(
+    [
+        Metric(
+            "Capacity contracted",
+            f"{format.units(now.capacity_units)} units",
+            format.signed_units(change("capacity_units")),
+            delta_color="off",
+            help="Units made available to the NHS at the filtered sites, lines and weeks.",
+        ),
+        Metric(
+            "NHS units used",
+            format.units(now.nhs_units),
+            format.signed_units(change("nhs_units")),
+            help="NHS-funded units delivered against that capacity.",
+        ),
+        Metric(
+            "Utilisation",
+            format.pct(now.utilisation),
+            format.signed_pct_points(change("utilisation")),
+            help="NHS units used ÷ capacity units (a ratio of the sums).",
+        ),
+        Metric(
+            "Contract value",
+            format.gbp(now.contract_value_gbp),
+            format.signed_gbp(change("contract_value_gbp")),
+            delta_color="off",
+            help="Contracts of the filtered providers, apportioned to these weeks. "
+            "Not split by site or service line.",
+        ),
+        Metric(
+            "Unused capacity cost",
+            format.gbp(now.unused_capacity_cost_gbp),
+            format.signed_gbp(change("unused_capacity_cost_gbp")),
+            delta_color="inverse",
+            help="Capacity not used by the NHS, week by week and site by site, at reference unit "
+            "prices.",
+        ),
+        Metric(
+            "Private units at contracted sites",
+            format.units(now.private_units),
+            format.signed_units(change("private_units")),
+            delta_color="off",
+            help="Privately funded units delivered at the same sites, lines and weeks.",
+        ),
+    ],
+    per_row=3,
 )
 
 st.markdown(
@@ -102,20 +102,9 @@ with left:
 with right:
     st.subheader("Most unused capacity cost")
     worst = data.worst_providers
-    st.dataframe(
+    show_table(
         worst.select("rank", "provider_code", "provider_name", "region", "utilisation",
                      "unused_capacity_cost_gbp"),
-        hide_index=True,
-        column_config={
-            "rank": st.column_config.NumberColumn("#", width="small"),
-            "provider_code": "Code",
-            "provider_name": "Provider",
-            "region": "Region",
-            "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-            "unused_capacity_cost_gbp": st.column_config.NumberColumn(
-                "Unused cost", format="£%,.0f"
-            ),
-        },
         key="overview_worst",
     )  # fmt: skip
     download_csv(worst, "worst_providers_by_unused_cost", filters, key="dl_overview_worst")

@@ -13,11 +13,13 @@ import streamlit as st
 
 from capwatch.analytics import dashboard
 from capwatch.analytics.flags.evidence import flags_for
-from capwatch.ui import charts, format
+from capwatch.ui import charts, format, tables
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
 from capwatch.ui.flags_view import render_flags
+from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.tables import show_table
 
 filters = current_filters()
 options = filter_options()
@@ -80,18 +82,21 @@ if not head.has_capacity and head.nhs_units + head.private_units == 0:
     )
     st.stop()
 
-top, bottom = st.columns(3), st.columns(3)
-top[0].metric("Capacity", format.units(head.capacity_units), border=True)
-top[1].metric("NHS units used", format.units(head.nhs_units), border=True)
-top[2].metric("Utilisation", format.pct(head.utilisation), border=True)
-bottom[0].metric("Unused capacity cost", format.gbp(head.unused_capacity_cost_gbp), border=True)
-bottom[1].metric(
-    "Contract value in these weeks",
-    format.gbp(head.contract_value_gbp),
-    border=True,
-    help="Whole contract(s) apportioned to the weeks; not split by service line.",
+show_metrics(
+    [
+        Metric("Capacity", format.units(head.capacity_units)),
+        Metric("NHS units used", format.units(head.nhs_units)),
+        Metric("Utilisation", format.pct(head.utilisation)),
+        Metric("Unused capacity cost", format.gbp(head.unused_capacity_cost_gbp)),
+        Metric(
+            "Contract value in these weeks",
+            format.gbp(head.contract_value_gbp),
+            help="Whole contract(s) apportioned to the weeks; not split by service line.",
+        ),
+        Metric("Private units", format.units(head.private_units)),
+    ],
+    per_row=3,
 )
-bottom[2].metric("Private units", format.units(head.private_units), border=True)
 
 st.subheader("Flags")
 st.caption("Rules run with their default settings over these weeks and service lines.")
@@ -104,22 +109,21 @@ st.page_link(
 render_flags(cached(flags_for, own, ()), key="profile_flags", filters=own)
 
 st.subheader("Contracts")
-st.dataframe(
+show_table(
     profile.contracts,
-    hide_index=True,
-    column_config={
+    key="profile_contracts",
+    overrides={
         "contract_id": "Contract",
         "start_date": st.column_config.DateColumn("Start", format="DD MMM YYYY"),
         "end_date": st.column_config.DateColumn("End", format="DD MMM YYYY"),
-        "monthly_value_gbp": st.column_config.NumberColumn("Monthly value", format="£%,.0f"),
+        "monthly_value_gbp": st.column_config.NumberColumn("Monthly value", format=tables.GBP),
         "status": "Status",
         "removed_date": st.column_config.DateColumn("Removed", format="DD MMM YYYY"),
         "removal_reason": "Reason",
         "contract_value_in_period_gbp": st.column_config.NumberColumn(
-            "Value in these weeks", format="£%,.0f"
+            "Value in these weeks", format=tables.GBP
         ),
     },
-    key="profile_contracts",
 )
 download_csv(profile.contracts, f"contracts_{code}", own, key="dl_profile_contracts")
 
@@ -157,45 +161,12 @@ st.caption(
     "tests); other lines' capacity is for the whole line, shown as “(whole line)”."
 )
 types = profile.activity_types
-st.dataframe(
+show_table(
     types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
-    hide_index=True,
-    column_config={
-        "service_line": "Service line",
-        "activity_type": "Activity type",
-        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
-        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-        "nhs_units_meeting_capacity": st.column_config.NumberColumn(
-            "NHS units against it", format="%,d"
-        ),
-        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
-        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
-    },
     key="profile_types",
 )
 download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")
 
 st.subheader("Sites")
-st.dataframe(
-    profile.sites,
-    hide_index=True,
-    column_config={
-        "site_code": "Site",
-        "site_name": "Name",
-        "region": "Region",
-        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
-        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
-        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
-        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-        "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
-        "private_share": st.column_config.NumberColumn("Private share", format="percent"),
-    },
-    key="profile_sites",
-)
+show_table(profile.sites, key="profile_sites", overrides={"site_name": "Name"})
 download_csv(profile.sites, f"sites_{code}", own, key="dl_profile_sites")

@@ -10,6 +10,7 @@ from capwatch.ui import charts
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
+from capwatch.ui.tables import show_table
 
 PROFILE_PAGE = "pages/provider_profile.py"
 
@@ -71,32 +72,12 @@ with table:
         for code in ranked["provider_code"]
     ]
     shown = ranked.with_columns(profile=pl.Series(links, dtype=pl.String))
-    event = st.dataframe(
+    event = show_table(
         shown,
-        hide_index=True,
+        key="providers_table",
         height=560,
         on_select="rerun",
         selection_mode="single-row",
-        key="providers_table",
-        column_config={
-            "rank": st.column_config.NumberColumn("#", width="small"),
-            "provider_code": "Code",
-            "provider_name": "Provider",
-            "group": "Group",
-            "region": "Region",
-            "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-            "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-            "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-            "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-            "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
-            "unused_capacity_cost_gbp": st.column_config.NumberColumn(
-                "Unused cost", format="£%,.0f"
-            ),
-            "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
-            "contract_value_gbp": st.column_config.NumberColumn("Contract value", format="£%,.0f"),
-            "private_share": st.column_config.NumberColumn("Private share", format="percent"),
-            "profile": st.column_config.LinkColumn("Profile", display_text="Open"),
-        },
     )
     st.caption("Select a row to open that provider's profile; click a heading to sort.")
     download_csv(ranked, f"providers_by_{view.order.replace(' ', '_')}", filters,

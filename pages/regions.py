@@ -10,6 +10,7 @@ from capwatch.ui import charts
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
+from capwatch.ui.tables import show_table
 
 filters = current_filters()
 view = cached(dashboard.regions, filters)
@@ -28,25 +29,7 @@ with left:
         key="regions_bars",
     )
 with right:
-    st.dataframe(
-        regions,
-        hide_index=True,
-        column_config={
-            "region": "Region",
-            "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-            "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-            "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-            "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
-            "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
-            "unused_capacity_cost_gbp": st.column_config.NumberColumn(
-                "Unused cost", format="£%,.0f"
-            ),
-            "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-            "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
-            "private_share": st.column_config.NumberColumn("Private share", format="percent"),
-        },
-        key="regions_table",
-    )
+    show_table(regions, key="regions_table")
     download_csv(regions, "regions", filters, key="dl_regions")
 
 st.plotly_chart(
@@ -63,24 +46,11 @@ region = st.selectbox("Region", regions["region"].to_list(), key="regions_drill"
 drill = view.providers.filter(pl.col("region") == region)
 links = ["provider_profile?" + query_string(filters, **{PROFILE_KEY: c})
          for c in drill["provider_code"]]  # fmt: skip
-st.dataframe(
+show_table(
     drill.with_columns(profile=pl.Series(links, dtype=pl.String)).select(
         "provider_code", "provider_name", "group", "capacity_units", "nhs_units",
         "private_units", "utilisation", "unused_capacity_cost_gbp", "private_share", "profile",
     ),
-    hide_index=True,
-    column_config={
-        "provider_code": "Code",
-        "provider_name": "Provider",
-        "group": "Group",
-        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
-        "private_share": st.column_config.NumberColumn("Private share", format="percent"),
-        "profile": st.column_config.LinkColumn("Profile", display_text="Open"),
-    },
     key="regions_drill_table",
 )  # fmt: skip
 download_csv(drill, f"providers_in_{region}", filters, key="dl_regions_drill")

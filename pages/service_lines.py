@@ -10,6 +10,7 @@ from capwatch.ui import charts, format
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import current_filters
+from capwatch.ui.tables import show_table
 
 filters = current_filters()
 view = cached(dashboard.service_lines, filters)
@@ -44,23 +45,7 @@ with right:
     st.plotly_chart(
         charts.nhs_private_by_line(lines, "Capacity, NHS and private units"), key="lines_units"
     )
-st.dataframe(
-    lines,
-    hide_index=True,
-    column_config={
-        "service_line": "Service line",
-        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
-        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
-        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
-        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-        "unused_share": st.column_config.NumberColumn("Unused share", format="percent"),
-        "private_share": st.column_config.NumberColumn("Private share", format="percent"),
-    },
-    key="lines_table",
-)
+show_table(lines, key="lines_table")
 download_csv(lines, "service_lines", filters, key="dl_lines")
 
 st.subheader("Week by week")
@@ -84,23 +69,8 @@ st.caption(
     "what was delivered, not a utilisation."
 )
 types = view.activity_types
-st.dataframe(
+show_table(
     types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
-    hide_index=True,
-    column_config={
-        "service_line": "Service line",
-        "activity_type": "Activity type",
-        "nhs_units": st.column_config.NumberColumn("NHS units", format="%,d"),
-        "private_units": st.column_config.NumberColumn("Private units", format="%,d"),
-        "nhs_value_gbp": st.column_config.NumberColumn("NHS value", format="£%,.0f"),
-        "capacity_units": st.column_config.NumberColumn("Capacity", format="%,d"),
-        "nhs_units_meeting_capacity": st.column_config.NumberColumn(
-            "NHS units against it", format="%,d"
-        ),
-        "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-        "capacity_value_gbp": st.column_config.NumberColumn("Capacity value", format="£%,.0f"),
-        "unused_capacity_cost_gbp": st.column_config.NumberColumn("Unused cost", format="£%,.0f"),
-    },
     key="lines_types",
 )
 download_csv(types, "activity_types", filters, key="dl_lines_types")

@@ -21,9 +21,10 @@ from capwatch.analytics.flags import RULES
 from capwatch.analytics.flags import evidence as ev
 from capwatch.analytics.flags.engine import SEVERITY_ORDER
 from capwatch.analytics.flags.evidence import Overrides
-from capwatch.ui import flag_charts, format
+from capwatch.ui import flag_charts, format, tables
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
+from capwatch.ui.tables import show_table
 
 SORTS = {
     "Money at stake (largest first)": (["money_at_stake_gbp"], [True]),
@@ -161,24 +162,22 @@ def _table(shown: pl.DataFrame, key: str) -> int:
         .map_elements(format.line_label, return_dtype=pl.String)
         .fill_null("all lines"),
     )
-    event: Any = st.dataframe(
+    event: Any = show_table(
         table,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
         key=f"{key}:table",
         height=min(420, 38 + 35 * shown.height),
-        column_config={
+        on_select="rerun",
+        selection_mode="single-row",
+        overrides={
             "severity": st.column_config.TextColumn("Severity", width="small"),
             "rule_title": "Rule",
             "provider_code": "Provider",
             "provider_name": "Name",
-            "site_code": "Site",
-            "service_line": "Service line",
             "period_start": st.column_config.DateColumn("From", format="D MMM YYYY"),
             "period_end": st.column_config.DateColumn("To", format="D MMM YYYY"),
-            "utilisation": st.column_config.NumberColumn("Utilisation", format="percent"),
-            "money_at_stake_gbp": st.column_config.NumberColumn("Money at stake", format="£%,.0f"),
+            "money_at_stake_gbp": st.column_config.NumberColumn(
+                "Money at stake", format=tables.GBP
+            ),
             "explanation": st.column_config.TextColumn("Explanation", width="large"),
         },
     )

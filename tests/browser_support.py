@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,28 +92,38 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> 
 
 
 def serve(
-    db_path: Path, log_path: Path, settings: dict[str, str] | None = None
+    db_path: Path,
+    log_path: Path,
+    settings: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `streamlit run app.py` against `db_path` on a free loopback port.
+    """Start `streamlit run app.py` against `db_path` on a loopback port (`port`, else a free
+    one).
 
     The audit log goes beside `log_path` (never the developer's data/audit.jsonl); `settings`
-    maps further setting names (see `capwatch.config.SETTINGS`) to values for the server.
+    maps further setting names (see `capwatch.config.SETTINGS`) to values for the server;
+    `args` are further `streamlit run` options (e.g. `--secrets.files`), `env` further
+    environment variables.
     """
-    port = free_port()
-    env = {
+    port = port or free_port()
+    environ = {
         **os.environ,
         config.DB_ENV_VAR: str(db_path),
         _env("audit_log"): str(log_path.with_name("audit.jsonl")),
         **{_env(name): value for name, value in (settings or {}).items()},
+        **(env or {}),
     }
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.address", "127.0.0.1", "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        "--server.fileWatcherType", "none", *args,
     ]  # fmt: skip
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log:  # the server keeps its own handle
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, START_TIMEOUT_S)

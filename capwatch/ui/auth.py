@@ -19,10 +19,10 @@ Fails closed: unreadable sign-in settings or access file stop the app with a pla
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import streamlit as st
 
@@ -226,6 +226,16 @@ def audit_refusal(email: str | None) -> None:
         log.error("audit record failed: %s", exc)
 
 
+def _show_only(screen: Callable[[], None]) -> NoReturn:
+    """Run `screen` as the app's only page and stop.
+
+    Until `st.navigation` has run, Streamlit lists the `pages/` folder's files in the sidebar;
+    a visitor who may not come in must not see even the names of the pages.
+    """
+    st.navigation([st.Page(screen, title="capwatch")], position="hidden").run()
+    st.stop()
+
+
 def gate() -> Access:
     """Let in only those who belong (see the module docstring); stops the run otherwise."""
     here = resolve()
@@ -237,16 +247,25 @@ def gate() -> Access:
         )
         return local_access()
     if here.state == "broken":
-        st.error(here.message or "Sign-in is misconfigured.", icon=":material/error:")
-        st.stop()
+
+        def misconfigured() -> None:
+            st.error(here.message or "Sign-in is misconfigured.", icon=":material/error:")
+
+        _show_only(misconfigured)
     if here.state == "signed_out":
-        _sign_in_screen(_provider(_auth_section() or {}))
-        st.stop()
+
+        def sign_in() -> None:
+            _sign_in_screen(_provider(_auth_section() or {}))
+
+        _show_only(sign_in)
     if here.state == "no_access" or here.access is None:
         if st.session_state.get(_SIGNED_IN) != f"refused:{here.email}":
             audit_refusal(here.email)
-        _no_access_screen(here.email, here.contact)
-        st.stop()
+
+        def no_access() -> None:
+            _no_access_screen(here.email, here.contact)
+
+        _show_only(no_access)
     access = here.access
     if st.session_state.get(_SIGNED_IN) != access.email:
         roles = {"national": access.is_national, "regions": access.regions,

@@ -20,20 +20,18 @@ with no `national` or `region:` role has no access at all. Nothing here imports 
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from capwatch import config
 from capwatch.analytics.filters import Filters
 from capwatch.errors import CapwatchError
 from pipelines.contract import REGIONS
 
 ACCESS_SETTING = "access_file"
-ACCESS_ENV_VAR = "CAPWATCH_ACCESS"
-DEFAULT_ACCESS_FILE = str(Path(".streamlit") / "access.toml")
 
 NATIONAL = "national"
 ANALYST = "analyst"
@@ -46,13 +44,8 @@ class AccessFileError(CapwatchError):
 
 
 def access_file_path() -> Path:
-    """The access file: the `access_file` setting (`$CAPWATCH_ACCESS`), else the default."""
-    from capwatch import config
-
-    try:
-        return Path(config.setting(ACCESS_SETTING))
-    except KeyError:  # the setting is not declared yet: read its variable directly
-        return Path(os.environ.get(ACCESS_ENV_VAR) or DEFAULT_ACCESS_FILE)
+    """The access file: the `access_file` setting (`$CAPWATCH_ACCESS`), else its default."""
+    return Path(config.setting(ACCESS_SETTING))
 
 
 @dataclass(frozen=True)
@@ -191,7 +184,7 @@ def load_access(path: Path | str | None = None) -> AccessPolicy:
     except FileNotFoundError as exc:
         raise AccessFileError(
             f"access file {file} not found: sign-in is configured, so nobody can be let in "
-            f"until it exists (set {ACCESS_ENV_VAR} to its path)"
+            f"until it exists (set {config.env_var(ACCESS_SETTING)} to its path)"
         ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise AccessFileError(f"access file {file} cannot be read: {exc}") from exc

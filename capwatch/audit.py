@@ -27,9 +27,9 @@ from typing import Any
 
 import polars as pl
 
+from capwatch import config
+
 AUDIT_SETTING = "audit_log"
-AUDIT_ENV_VAR = "CAPWATCH_AUDIT_LOG"
-DEFAULT_AUDIT_LOG = str(Path("data") / "audit.jsonl")
 GENESIS = "0" * 64
 ACTIONS: tuple[str, ...] = ("sign_in", "download", "sql")
 _TAIL_CHUNK = 8192
@@ -50,13 +50,8 @@ class AuditError(Exception):
 
 
 def audit_log_path() -> Path:
-    """The audit log: the `audit_log` setting (`$CAPWATCH_AUDIT_LOG`), else the default."""
-    from capwatch import config
-
-    try:
-        return Path(config.setting(AUDIT_SETTING))
-    except KeyError:  # the setting is not declared yet: read its variable directly
-        return Path(os.environ.get(AUDIT_ENV_VAR) or DEFAULT_AUDIT_LOG)
+    """The audit log: the `audit_log` setting (`$CAPWATCH_AUDIT_LOG`), else its default."""
+    return Path(config.setting(AUDIT_SETTING))
 
 
 def line_hash(line: bytes) -> str:

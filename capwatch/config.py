@@ -55,12 +55,22 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def setting(name: str) -> str:
-    """The value of a setting: its environment variable if set, else its default."""
+def _declared(name: str) -> Setting:
     for s in SETTINGS:
         if s.name == name:
-            return os.environ.get(s.env) or s.default
+            return s
     raise KeyError(name)
+
+
+def setting(name: str) -> str:
+    """The value of a setting: its environment variable if set, else its default."""
+    s = _declared(name)
+    return os.environ.get(s.env) or s.default
+
+
+def env_var(name: str) -> str:
+    """The environment variable that sets a setting."""
+    return _declared(name).env
 
 
 def resolve_db_path(db: Path | str | None = None) -> Path:

@@ -112,8 +112,8 @@ def serve(
     environ = {
         **os.environ,
         config.DB_ENV_VAR: str(db_path),
-        _env("audit_log"): str(log_path.with_name("audit.jsonl")),
-        **{_env(name): value for name, value in (settings or {}).items()},
+        config.env_var("audit_log"): str(log_path.with_name("audit.jsonl")),
+        **{config.env_var(name): value for name, value in (settings or {}).items()},
         **(env or {}),
     }
     cmd = [
@@ -131,10 +131,6 @@ def serve(
         stop(proc)
         raise
     return proc, url
-
-
-def _env(setting: str) -> str:
-    return next(s.env for s in config.SETTINGS if s.name == setting)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

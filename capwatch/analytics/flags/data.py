@@ -26,17 +26,10 @@ from datetime import date, timedelta
 import polars as pl
 
 from capwatch.analytics.filters import Filters
+from capwatch.analytics.utilisation import MEASURES
 from capwatch.db import Database
 
-MEASURE_COLUMNS: tuple[str, ...] = (
-    "capacity_units",
-    "nhs_units",
-    "private_units",
-    "capacity_value_gbp",
-    "nhs_value_gbp",
-    "unused_capacity_cost_gbp",
-    "contract_value_gbp",
-)
+MEASURE_COLUMNS: tuple[str, ...] = (*MEASURES, "contract_value_gbp")
 
 
 @dataclass(frozen=True)

@@ -160,17 +160,6 @@ def contract_value_by_provider(db: Database, filters: Filters) -> pl.DataFrame:
     )
 
 
-def contract_value_by_week(db: Database, filters: Filters) -> pl.DataFrame:
-    """week_start, contract_value_gbp for the filtered providers."""
-    where, params = _contract_where(filters)
-    return db.query(
-        "SELECT cw.week_start, sum(cw.contract_value_gbp) AS contract_value_gbp "
-        f"FROM contract_weekly cw JOIN providers p USING (provider_code) WHERE {where} "
-        "GROUP BY cw.week_start ORDER BY cw.week_start",
-        params,
-    )
-
-
 def provider_scope(filters: Filters, alias: str = "p") -> tuple[str, list[Any]]:
     """A SQL condition on the `providers` table (as `alias`): the provider may be seen under the
     filters' access scope (its own region is in scope, or it runs a site there).

@@ -6,6 +6,8 @@ the same on every page. Figures are built offline (no map tiles, no web fonts).
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
@@ -21,6 +23,14 @@ _UTILISATION_SCALE = [
     [1.0, colours.NHS_BLUE],
 ]
 UTILISATION_COLOUR_TOP = 0.8  # the colour scale saturates at 80% (and above)
+
+
+def _measure_format(measure: str, axis: str) -> tuple[dict[str, Any], str]:
+    """Axis settings and the hover text of a value on `axis` ('x' or 'y') for a measure:
+    pounds for a `_gbp` measure, a percentage otherwise."""
+    if measure.endswith("_gbp"):
+        return {"tickformat": ",.0f", "tickprefix": "£"}, f"£%{{{axis}:,.0f}}"
+    return {"tickformat": ".0%", "rangemode": "tozero"}, f"%{{{axis}:.1%}}"
 
 
 def _style(fig: go.Figure, *, height: int = 380, legend: bool = True) -> go.Figure:
@@ -97,6 +107,7 @@ def used_unused_weekly(weekly: pl.DataFrame, title: str = "Capacity used and unu
 def provider_bars(ranked: pl.DataFrame, measure: str, title: str) -> go.Figure:
     """Horizontal bars, one per provider, worst at the top."""
     is_money = measure.endswith("_gbp")
+    axis, value = _measure_format(measure, "x")
     part = ranked.head(40).reverse()
     labels = [f"{c} {n}" for c, n in zip(part["provider_code"], part["provider_name"], strict=True)]
     fig = go.Figure(
@@ -105,42 +116,34 @@ def provider_bars(ranked: pl.DataFrame, measure: str, title: str) -> go.Figure:
             y=labels,
             orientation="h",
             marker_color=colours.UNUSED_COST if is_money else colours.USED,
-            hovertemplate=("%{y}: £%{x:,.0f}" if is_money else "%{y}: %{x:.1%}")
-            + "<extra></extra>",
+            hovertemplate=f"%{{y}}: {value}<extra></extra>",
         )
     )
-    if is_money:
-        fig.update_xaxes(tickformat=",.0f", tickprefix="£")
-    else:
-        fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(**axis)
     fig.update_layout(title=title)
     return _style(fig, height=max(320, 22 * part.height + 80), legend=False)
 
 
 def service_line_bars(lines: pl.DataFrame, measure: str, title: str) -> go.Figure:
     """One bar per service line in its own colour."""
-    is_money = measure.endswith("_gbp")
+    axis, value = _measure_format(measure, "y")
     names = lines["service_line"].to_list()
     fig = go.Figure(
         go.Bar(
             x=[line_label(n) for n in names],
             y=lines[measure].to_list(),
             marker_color=[_line_colour(n) for n in names],
-            hovertemplate=("%{x}: £%{y:,.0f}" if is_money else "%{x}: %{y:.1%}")
-            + "<extra></extra>",
+            hovertemplate=f"%{{x}}: {value}<extra></extra>",
         )
     )
-    if is_money:
-        fig.update_yaxes(tickformat=",.0f", tickprefix="£")
-    else:
-        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(**axis)
     fig.update_layout(title=title)
     return _style(fig, height=320, legend=False)
 
 
 def weekly_by_line(weekly: pl.DataFrame, measure: str, title: str) -> go.Figure:
     """A line per service line of a weekly measure (utilisation or £)."""
-    is_money = measure.endswith("_gbp")
+    axis, value = _measure_format(measure, "y")
     fig = go.Figure()
     for line in weekly["service_line"].unique(maintain_order=True).to_list():
         part = weekly.filter(pl.col("service_line") == line).sort("week_start")
@@ -151,15 +154,10 @@ def weekly_by_line(weekly: pl.DataFrame, measure: str, title: str) -> go.Figure:
                 name=line_label(line),
                 mode="lines+markers",
                 line={"color": _line_colour(line), "width": 2},
-                hovertemplate="%{x|%d %b %Y}: "
-                + ("£%{y:,.0f}" if is_money else "%{y:.1%}")
-                + "<extra>%{fullData.name}</extra>",
+                hovertemplate=f"%{{x|%d %b %Y}}: {value}<extra>%{{fullData.name}}</extra>",
             )
         )
-    if is_money:
-        fig.update_yaxes(tickformat=",.0f", tickprefix="£", rangemode="tozero")
-    else:
-        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(**{**axis, "rangemode": "tozero"})
     fig.update_xaxes(title="Week starting")
     fig.update_layout(title=title)
     return _style(fig)

@@ -30,24 +30,8 @@ import polars as pl
 
 from capwatch import schema
 from capwatch.errors import DatabaseBusy, DatabaseMissing, SchemaTooOld
+from capwatch.migrations import MIGRATIONS
 
-
-@dataclass(frozen=True)
-class Migration:
-    """One versioned step of the schema. Never edit a released one: add another."""
-
-    version: int
-    description: str
-    statements: tuple[str, ...]
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "reference tables, capacity, daily activity and the load log",
-        tuple(schema.create_table_sql(t) for t in schema.TABLES),
-    ),
-)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 _META_DDL = """

@@ -463,14 +463,6 @@ def relation(name: str) -> Relation:
     raise KeyError(f"unknown table or view {name!r}; documented ones are: {known}")
 
 
-def create_table_sql(table: Relation) -> str:
-    """DDL for a stored table."""
-    cols = [f"{quote(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in table.columns]
-    if table.primary_key:
-        cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in table.primary_key)})")
-    return f"CREATE TABLE IF NOT EXISTS {table.name} (\n    " + ",\n    ".join(cols) + "\n)"
-
-
 def create_view_sql(view: Relation) -> str:
     """DDL for a documented view, or for a derived table's first, empty build."""
     if view.materialised:

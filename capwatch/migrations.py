@@ -1,0 +1,115 @@
+"""The schema's history: every migration, written out as it was released.
+
+A released migration is never edited, so a database made by any earlier release is upgraded
+step by step to exactly the shape the current one has. A schema change is a new migration at
+the end; `tests/test_migrations.py` checks that applying them all gives the tables that
+`capwatch.schema` documents, and that a database made by the first release upgrades with its
+data intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One versioned step of the schema. Never edit a released one: add another."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "reference tables, capacity, daily activity and the load log",
+        (
+            """
+CREATE TABLE load_log (
+    "load_id" INTEGER NOT NULL,
+    "table_name" VARCHAR NOT NULL,
+    "file_name" VARCHAR NOT NULL,
+    "file_path" VARCHAR NOT NULL,
+    "file_hash" VARCHAR NOT NULL,
+    "file_bytes" BIGINT NOT NULL,
+    "rows_read" BIGINT NOT NULL,
+    "rows_stored" BIGINT NOT NULL,
+    "warnings" VARCHAR,
+    "loaded_at" TIMESTAMP NOT NULL,
+    "duration_ms" DOUBLE NOT NULL,
+    PRIMARY KEY ("load_id")
+)
+        """,
+            """
+CREATE TABLE providers (
+    "provider_code" VARCHAR NOT NULL,
+    "provider_name" VARCHAR NOT NULL,
+    "group" VARCHAR NOT NULL,
+    "region" VARCHAR NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("provider_code")
+)
+        """,
+            """
+CREATE TABLE sites (
+    "site_code" VARCHAR NOT NULL,
+    "provider_code" VARCHAR NOT NULL,
+    "site_name" VARCHAR NOT NULL,
+    "region" VARCHAR NOT NULL,
+    "latitude" DOUBLE,
+    "longitude" DOUBLE,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("site_code")
+)
+        """,
+            """
+CREATE TABLE contracts (
+    "contract_id" VARCHAR NOT NULL,
+    "provider_code" VARCHAR NOT NULL,
+    "start_date" DATE NOT NULL,
+    "end_date" DATE NOT NULL,
+    "monthly_value_gbp" DOUBLE NOT NULL,
+    "status" VARCHAR,
+    "removed_date" DATE,
+    "removal_reason" VARCHAR,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("contract_id")
+)
+        """,
+            """
+CREATE TABLE unit_prices (
+    "service_line" VARCHAR NOT NULL,
+    "activity_type" VARCHAR NOT NULL,
+    "unit_price_gbp" DOUBLE NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("service_line", "activity_type")
+)
+        """,
+            """
+CREATE TABLE capacity (
+    "site_code" VARCHAR NOT NULL,
+    "service_line" VARCHAR NOT NULL,
+    "activity_type" VARCHAR NOT NULL,
+    "week_start" DATE NOT NULL,
+    "capacity_units" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("site_code", "service_line", "activity_type", "week_start")
+)
+        """,
+            """
+CREATE TABLE activity_daily (
+    "site_code" VARCHAR NOT NULL,
+    "service_line" VARCHAR NOT NULL,
+    "activity_type" VARCHAR NOT NULL,
+    "activity_date" DATE NOT NULL,
+    "funding" VARCHAR NOT NULL,
+    "units" BIGINT NOT NULL,
+    "source_rows" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL
+)
+        """,
+        ),
+    ),
+)

@@ -66,6 +66,10 @@ def spark_session(master: str | None = None) -> SparkSession:
         raise EngineUnavailable(
             "--engine spark needs PySpark: pip install 'capwatch[spark]'"
         ) from exc
+    # PySpark checks for pandas when a mapInArrow is planned; no pandas code runs here.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
@@ -85,7 +89,11 @@ def spark_session(master: str | None = None) -> SparkSession:
         # Workers run this Python (with this capwatch installed), not whatever `python3` is
         # first on the PATH; on a cluster, capwatch must be installed on the workers' Python.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.config("spark.ui.enabled", "false")
+        builder = builder.config("spark.ui.enabled", "false").config(
+            # One machine: a few shuffle partitions per core, not the cluster default of 200.
+            "spark.sql.shuffle.partitions",
+            str(4 * (os.cpu_count() or 1)),
+        )
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: name the cause in one line
@@ -148,6 +156,9 @@ class SparkActivity:
 
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
+        # Excel's CSV is Windows-1252; Spark 4 reads only a few charsets unless told to use
+        # Java's own list (a session setting, so it works on an existing session too).
+        spark.conf.set("spark.sql.legacy.javaCharsets", "true")
         self._shapes: dict[Path, _TextShape] = {}
 
     # ---- finding and fingerprinting inputs ------------------------------------------------
@@ -266,9 +277,7 @@ class SparkActivity:
         """Run a Spark action; a file Spark cannot parse is rejected as the default engine
         rejects it (the row a CSV parser stumbled on is found by `read.locate_csv_problem`)."""
         try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="PySpark does not yet fully support")
-                return action()
+            return action()
         except Exception as exc:
             if not _is_spark_error(exc) or type(exc).__name__ == "PythonException":
                 raise  # not the file: a fault of the engine, shown as such

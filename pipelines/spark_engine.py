@@ -77,15 +77,18 @@ def spark_session(master: str | None = None) -> SparkSession:
         raise EngineUnavailable(
             "--engine spark needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"
         )
+    # Under spark-submit the master comes from its --master (the JVM is already up).
+    submitted = master is None and "PYSPARK_GATEWAY_PORT" in os.environ
+    builder = SparkSession.builder.appName("capwatch ingest")
+    if not submitted:
+        builder = builder.master(master or "local[*]")
     builder = (
-        SparkSession.builder.appName("capwatch ingest")
-        .master(master or "local[*]")
-        .config("spark.ui.showConsoleProgress", "false")
+        builder.config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         # Dataset folder values (site_code=NX101) stay text, as every other value is read.
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
     )
-    if master is None or master.startswith("local"):
+    if not submitted and (master is None or master.startswith("local")):
         # Workers run this Python (with this capwatch installed), not whatever `python3` is
         # first on the PATH; on a cluster, capwatch must be installed on the workers' Python.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

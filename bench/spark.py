@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,7 +75,13 @@ def ingest(folder: Path, engine: str) -> dict[str, float]:
         argv += ["--db", str(Path(tmp) / "c.duckdb"), "--engine", engine]
         wall, peak, out = measure_tree(argv)
     activity = [ln for ln in out.splitlines() if ln.startswith("loaded") and "activity" in ln]
-    return {"wall_s": wall, "peak_rss_mib": peak, "activity_files": len(activity)}
+    return {
+        "wall_s": wall,
+        "peak_rss_mib": peak,
+        "activity_files": len(activity),
+        # The machine is shared: how busy it was (1-minute load average) at the end of the run
+        "load_average": os.getloadavg()[0],
+    }
 
 
 def spark_start() -> float:
@@ -108,7 +115,7 @@ def report(results: dict[str, Any]) -> str:
             e = r[engine]
             cells.append(
                 f"{e['wall_s']:.1f} s, {e['rows_per_s'] / 1e6:.2f} M rows/s, "
-                f"{e['peak_rss_mib']:,.0f} MiB"
+                f"{e['peak_rss_mib']:,.0f} MiB (load {e['load_average']:.1f})"
             )
         ratio = r["spark"]["wall_s"] / r["default"]["wall_s"]
         lines.append(f"| {key} | {r['activity_rows']:,} | {cells[0]} | {cells[1]} | {ratio:.1f}× |")

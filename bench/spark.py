@@ -130,6 +130,18 @@ def report(results: dict[str, Any]) -> str:
             f"| scale {key} | {rows[key] / rows[first]:.1f}× | {dt[key]:.1f}× time, "
             f"{dm[key]:.1f}× memory | {st[key]:.1f}× time, {sm[key]:.1f}× memory |"
         )
+    scales = sorted(results["scales"], key=float)
+    if len(scales) > 1:
+        low, high = results["scales"][scales[0]], results["scales"][scales[-1]]
+        for engine in ("default", "spark"):
+            extra_rows = high["activity_rows"] - low["activity_rows"]
+            extra_s = high[engine]["wall_s"] - low[engine]["wall_s"]
+            per_s = extra_rows / extra_s
+            lines.append(
+                f"\nMarginal throughput of the {engine} engine from scale {scales[0]} to "
+                f"{scales[-1]} (the fixed costs taken out): {per_s / 1e6:.2f} M rows/s, "
+                f"{per_s / m['cpus'] / 1e6:.2f} M rows/s per CPU."
+            )
     return "\n".join(lines)
 
 

@@ -207,6 +207,13 @@ CASES: dict[str, tuple[Callable[[Path], None], Loads | Rejects]] = {
         ),
         Rejects("activity_2020-07.csv", 3, "service_line", "is not a valid service_line", 2),
     ),
+    "crlf_line_ends_then_bad_row": (  # Windows line ends; the bad row is found and numbered
+        _csv(
+            "activity_2020-07.csv",
+            (HEADER + "\n" + GOOD + GOOD.replace("nhs", "x")).replace("\n", "\r\n"),
+        ),
+        Rejects("activity_2020-07.csv", 3, "funding", "use nhs or private"),
+    ),
     "quoted_commas": (
         _csv("activity_2020-07.csv", HEADER + '\nNX101,"diagnostics",ct,2020-07-07,nhs,"1,000"\n'),
         Loads([("NX101", "diagnostics", "ct", JUL7, "nhs", 1000, 1)]),

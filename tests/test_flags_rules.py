@@ -19,6 +19,7 @@ sum: £3,650,000 a month = £120,000 a day.
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -244,19 +245,40 @@ def test_spc_needs_enough_weeks(db: Database) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_funnel_plain_binomial_against_hand_formula(db: Database) -> None:
-    flags = compute_flags(db, Filters(), rules=["funnel"], params={"funnel": {"overdispersion": 0}})
+def test_funnel_plain_limits_on_both_scales_against_hand_formula(db: Database) -> None:
     national = _sql_sums(db, "service_line = 'day_case' AND week_start <= ?", [WEEKS[7]])
     p = national["nhs"] / national["cap"]  # (70 + 800 + 0) / (800 + 1600 + 8)
     assert p == pytest.approx(870 / 2408)
+    # proportion scale, no over-dispersion: PHEindicatormethods' p ± z √(p(1−p)/n)
+    flags = compute_flags(
+        db,
+        Filters(),
+        rules=["funnel"],
+        params={"funnel": {"overdispersion": "none", "scale": "proportion"}},
+    )
     f = _one(flags, provider_code="AA1")
-    lower = p - 3.09 * (p * (1 - p) / 800) ** 0.5
-    assert f["threshold"] == pytest.approx(lower)
+    assert f["threshold"] == pytest.approx(p - 3.090232 * (p * (1 - p) / 800) ** 0.5, rel=1e-6)
     assert f["utilisation"] == pytest.approx(70 / 800)
     assert json.loads(f["figures"])["national_rate"] == pytest.approx(p)
     assert "BB1" not in set(flags["provider_code"])  # above the rate
     # DD1 (0 of 8) is below the rate but its funnel is wide: p − 3.09 √(p(1−p)/8) < 0
     assert "DD1" not in set(flags["provider_code"])
+    # arcsine scale (FunnelPlotR): sin(asin(√p) − z / (2√n))²
+    flags = compute_flags(
+        db, Filters(), rules=["funnel"], params={"funnel": {"overdispersion": "none"}}
+    )
+    f = _one(flags, provider_code="AA1")
+    centre = math.asin(math.sqrt(p))
+    assert f["threshold"] == pytest.approx(
+        math.sin(centre - 3.090232 / (2 * math.sqrt(800))) ** 2, rel=1e-6
+    )
+    # at n = 8 the arcsine lower limit is sin(0.6447 − 0.5463)² ≈ 0.0097, above DD1's 0
+    d = _one(flags, provider_code="DD1")
+    assert d["threshold"] == pytest.approx(
+        math.sin(centre - 3.090232 / (2 * math.sqrt(8))) ** 2, abs=1e-7
+    )  # z to 6 decimals as FunnelPlotR writes it; capwatch uses the exact quantile
+    assert 0.009 < d["threshold"] < 0.011
+    assert "BB1" not in set(flags["provider_code"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def _areas(numerator: list[float], denominator: list[float]) -> FlagData:
 
 
 def _significance(y: float, row: dict[str, float]) -> str:
-    for level, lower, upper in (("0.001", "lower_998", "upper_998"), ("0.025", "lower_95", "upper_95")):
+    levels = (("0.001", "lower_998", "upper_998"), ("0.025", "lower_95", "upper_95"))
+    for level, lower, upper in levels:
         if y < row[lower]:
             return f"Low ({level})"
         if y > row[upper]:
@@ -156,9 +157,9 @@ def _check_xmr(check: dict[str, Any]) -> None:
     expect = check["expect"]
     for name, column in (("mean", "mean"), ("lower", "lower_limit"), ("upper", "upper_limit")):
         if name in expect:
-            assert chart[column][0] == pytest.approx(
-                expect[name]["v"], abs=expect[name]["tol"]
-            ), name
+            assert chart[column][0] == pytest.approx(expect[name]["v"], abs=expect[name]["tol"]), (
+                name
+            )
     beyond = [v != 0 for v in chart["beyond_limit"]]
     close = [
         not b and (v > hi or v < lo)

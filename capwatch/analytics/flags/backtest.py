@@ -245,7 +245,7 @@ def _summary(detail: pl.DataFrame, names: list[str]) -> pl.DataFrame:
 
 
 def _lookalikes(detail: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
-    calling = summary.filter((pl.col("hits") > 0) & (pl.col("rule") != ANY_RULE))["rule"]
+    calling = summary.filter((pl.col("hits") > 0) & (pl.col("rule") != ANY_RULE))["rule"].to_list()
     return (
         detail.filter(
             (pl.col("outcome") == ACTIVE) & pl.col("fired") & pl.col("rule").is_in(calling)

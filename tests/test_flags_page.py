@@ -84,6 +84,23 @@ def test_parameters_change_the_flags_and_reset_restores_them(app: AppTest) -> No
     assert app.number_input(key="flags:param:low_utilisation.min_capacity_share").value == 0.001
 
 
+def test_choice_parameters_are_picked_by_name(app: AppTest) -> None:
+    box = app.selectbox(key="flags:param:funnel.overdispersion")
+    assert list(box.options) == ["Additive", "Multiplicative", "None"]
+    assert box.value == "additive"
+    assert "Below the funnel" not in _table_rules(app)  # 3 day-case providers: τ² is large
+    box.set_value("none")
+    app.button[0].click().run()  # Apply
+    _ok(app)
+    table = app.dataframe[0].value
+    assert set(table[table["rule_title"] == "Below the funnel"]["provider_code"]) == {"AA1", "DD1"}
+
+
+def test_notes_say_what_spc_could_not_assess(app: AppTest) -> None:
+    notes = [i.value for i in app.info]
+    assert any(n.startswith("SPC: 4 provider service lines had fewer than 12") for n in notes)
+
+
 def test_no_flags_is_a_plain_message(db_path: Path) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.DB_ENV_VAR, str(db_path))

@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 
 from capwatch.analytics.filters import Filters
-from capwatch.analytics.flags import FlagRuleError, compute_flags, parse_params
+from capwatch.analytics.flags import FlagRuleError, compute_flags, parse_params, run_flags
 from capwatch.analytics.flags.data import complete_weeks
 from capwatch.analytics.flags.engine import FLAG_COLUMNS
 from capwatch.db import Database
@@ -238,6 +238,31 @@ def test_spc_flags_the_latest_week_below_the_lower_limit(db: Database) -> None:
 
 def test_spc_needs_enough_weeks(db: Database) -> None:
     assert compute_flags(db, Filters(), rules=["spc"]).is_empty()  # default 12 weeks, have 8
+
+
+def test_spc_says_which_series_were_too_short_to_assess(db: Database) -> None:
+    run = run_flags(db, Filters(), rules=["spc"])
+    assert run.flags.is_empty()
+    # AA1, BB1, DD1 day case and EE1 diagnostics have 8 weeks with capacity; CC1 has none
+    assert run.notes == (
+        "SPC: 4 provider service lines had fewer than 12 complete weeks with capacity and "
+        "were not assessed (process limits need 12 points): AA1 day-case (8 weeks), BB1 "
+        "day-case (8 weeks), DD1 day-case (8 weeks), EE1 diagnostics (8 weeks).",
+    )
+    assert run_flags(db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 8}}).notes == ()
+    assert run_flags(db, Filters(), rules=["low_utilisation"]).notes == ()
+
+
+def test_spc_limits_from_fewer_than_12_weeks_are_called_trial_limits(db: Database) -> None:
+    f = _one(
+        compute_flags(db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 6}}),
+        provider_code="EE1",
+    )
+    figures = json.loads(f["figures"])
+    assert (figures["baseline_points"], figures["trial_limits"]) == (8, True)
+    assert f["explanation"].endswith(
+        "These are trial limits from 8 weeks (fewer than 12), so they will move as weeks are added."
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,10 +16,12 @@ from capwatch.analytics.flags.base import Rule
 from capwatch.analytics.flags.params import FlagRuleError, Value
 
 
-def _discover() -> tuple[Rule, ...]:
+def discover(package: str) -> tuple[Rule, ...]:
+    """The `RULE` of every module of `package`, in display order; a module without one, or
+    whose rule is not named like its file, is a mistake and raises `TypeError`."""
     found: list[Rule] = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        module = importlib.import_module(f"{package}.{info.name}")
         rule_ = getattr(module, "RULE", None)
         if not isinstance(rule_, Rule):
             raise TypeError(f"{module.__name__} defines no RULE")
@@ -29,7 +31,7 @@ def _discover() -> tuple[Rule, ...]:
     return tuple(sorted(found, key=lambda r: (r.order, r.name)))
 
 
-RULES: tuple[Rule, ...] = _discover()
+RULES: tuple[Rule, ...] = discover(__name__)
 RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES)
 
 Params = dict[str, dict[str, Value]]
@@ -77,6 +79,7 @@ __all__ = [
     "FlagRuleError",
     "Params",
     "Rule",
+    "discover",
     "parse_param",
     "parse_params",
     "resolve_params",

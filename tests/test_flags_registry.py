@@ -101,7 +101,7 @@ def test_choice_parameters_take_names() -> None:
     assert parse_param("funnel.scale = Proportion") == ("funnel", "scale", "proportion")
     with pytest.raises(FlagRuleError, match="one of additive, multiplicative, none, got '2'"):
         parse_param("funnel.overdispersion=2")
-    with pytest.raises(FlagRuleError, match="RULE.KEY=VALUE"):
+    with pytest.raises(FlagRuleError, match=r"RULE\.KEY=VALUE"):
         parse_param("overdispersion=none")
     with pytest.raises(FlagRuleError, match="needs a number"):
         parse_param("spc.run_length=seven")

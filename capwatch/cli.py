@@ -235,6 +235,14 @@ def backtest(
         Path | None,
         typer.Option("--summary", help="Also write the per-rule summary to this CSV."),
     ] = None,
+    warmup_weeks: Annotated[
+        int,
+        typer.Option(
+            "--warmup-weeks",
+            help="Start the replay at the first week with this many complete weeks of data "
+            "(1: from the first week).",
+        ),
+    ] = 1,
 ) -> None:
     """Would the flags have called the removals? Replay the rules week by week (data up to
     each week only) against every removed contract: hits, misses and weeks of warning."""
@@ -247,7 +255,9 @@ def backtest(
     overrides = parse_params(param or [])
     reader = Database(config.resolve_db_path(db))
     try:
-        result = run_backtest(reader, rules=rule or None, params=overrides)
+        result = run_backtest(
+            reader, rules=rule or None, params=overrides, warmup_weeks=warmup_weeks
+        )
     finally:
         reader.close()
     out.parent.mkdir(parents=True, exist_ok=True)

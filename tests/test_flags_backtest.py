@@ -40,6 +40,7 @@ from pipelines.load import ingest
 
 W = [date(2020, 6, 1) + timedelta(weeks=i) for i in range(7)]
 LOW = {"low_utilisation": {"window_weeks": 2}}
+pytestmark = pytest.mark.usefixtures("apptest_navigation")  # for the page test
 NHS = {
     "RR101": [50, 50, 5, 5, 5, 5, 5],
     "MM101": [50] * 7,
@@ -146,6 +147,20 @@ def test_misses_active_contracts_lookalikes_and_undated_removals(db: Database) -
     assert result.lookalikes.row(0, named=True)["rules"] == "Low utilisation"
 
 
+def test_a_warm_up_starts_the_replay_later(db: Database) -> None:
+    # from the week with 5 weeks of data (W5): RR1 first fires then, data to Sunday 5 July,
+    # 10 days (1 whole week) before the removal; paid after W5: 7 + 2 days × £12,000
+    result = backtest(db, rules=["low_utilisation"], params=LOW, warmup_weeks=5)
+    assert result.weeks == 3  # W5, W6, W7
+    r = _row(result.detail, contract_id="C-RR1")
+    assert (r["first_fired_week"], r["lead_days"], r["lead_weeks"]) == (W[4], 10, 1)
+    assert r["weeks_fired"] == 2
+    assert r["contract_value_to_removal_gbp"] == pytest.approx(9 * 12_000)
+    assert _row(result.detail, contract_id="C-LL1")["first_fired_week"] == W[4]
+    with pytest.raises(FlagRuleError, match="warm-up"):
+        backtest(db, warmup_weeks=0)
+
+
 def test_summary_per_rule(db: Database) -> None:
     s = backtest(db, rules=["low_utilisation"], params=LOW).summary
     assert s["rule"].to_list() == ["low_utilisation", "any"]
@@ -200,3 +215,27 @@ def test_cli_writes_every_row_and_prints_hit_rates(db_path: Path, tmp_path: Path
         app, ["backtest", "--out", str(out), "--db", str(db_path), "--param", "spc.colour=1"]
     )
     assert bad.exit_code != 0
+
+
+def test_flags_page_shows_the_backtest(db_path: Path, db: Database) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from capwatch import config
+
+    expected = backtest(db)  # the page runs every rule with its defaults
+    app_file = str(Path(__file__).resolve().parent.parent / "app.py")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(db_path))
+        at = AppTest.from_file(app_file, default_timeout=60)
+        at.run()
+        at.switch_page("pages/flags.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(h.value == "Would the flags have called the removals?" for h in at.header)
+    anyrule = _row(expected.summary, rule="any")
+    sentence = next(m.value for m in at.markdown if m.value.startswith("Of **2** removed"))
+    assert f"the rules flagged **{anyrule['hits']}** before removal" in sentence
+    summary = next(d.value for d in at.dataframe if "hits" in d.value.columns)
+    assert list(summary["hits"]) == expected.summary["hits"].to_list()
+    assert list(summary["rule_title"])[-1] == "Any rule"
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert f"Download CSV ({expected.detail.height} rows)" in labels

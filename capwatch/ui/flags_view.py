@@ -18,6 +18,7 @@ import streamlit as st
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags import RULES
 from capwatch.analytics.flags import evidence as ev
+from capwatch.analytics.flags.backtest import MAX_WARMUP_WEEKS
 from capwatch.analytics.flags.base import SEVERITY_ORDER, Evidence
 from capwatch.analytics.flags.evidence import Overrides
 from capwatch.analytics.flags.params import Param, Value
@@ -271,8 +272,18 @@ def render_backtest(filters: Filters, overrides: Overrides, *, key: str) -> None
         "end of that week to the removal. Rule settings above apply; the period filter does not "
         "(every loaded week is replayed)."
     )
+    warmup = st.number_input(
+        "Start the replay after this many weeks of data",
+        min_value=1,
+        max_value=MAX_WARMUP_WEEKS,
+        value=1,
+        step=1,
+        key=f"{key}:warmup",
+        help="1 replays from the first week, exactly as this page would have shown it then. "
+        "More leaves out the first weeks, when a rule's window is cut to the data there is.",
+    )
     with st.spinner("Replaying the rules week by week…"):
-        result = cached(ev.backtest_for, filters, overrides)
+        result = cached(ev.backtest_for, filters, overrides, int(warmup))
     summary = result.summary
     removed = int(summary["removed_contracts"][0]) if summary.height else 0
     if removed == 0:

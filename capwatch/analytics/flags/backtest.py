@@ -34,10 +34,12 @@ import polars as pl
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags.data import FlagData, load
 from capwatch.analytics.flags.engine import _checked, run_rules
+from capwatch.analytics.flags.params import FlagRuleError
 from capwatch.analytics.flags.rules import rule
 from capwatch.db import Database
 
 REMOVED, ACTIVE, UNDATED = "removed", "active", "removed_undated"
+MAX_WARMUP_WEEKS = 26
 ANY_RULE = "any"
 
 DETAIL_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -110,11 +112,16 @@ def contracts(db: Database, filters: Filters) -> pl.DataFrame:
     )
 
 
-def weekly_firings(data: FlagData, names: list[str], resolved: Mapping) -> pl.DataFrame:
+def weekly_firings(
+    data: FlagData, names: list[str], resolved: Mapping, warmup_weeks: int = 1
+) -> pl.DataFrame:
     """One row per week t × rule × provider flagged with the data up to t: the number of
-    flags, the money at stake summed over them and the sentence of the largest."""
+    flags, the money at stake summed over them and the sentence of the largest. Weeks with
+    fewer than `warmup_weeks` complete weeks of data up to them are not replayed."""
     out = []
     for i, week in enumerate(data.weeks):
+        if i + 1 < warmup_weeks:
+            continue
         as_of = FlagData(
             data.weekly.filter(pl.col("week_start") <= week), data.weeks[: i + 1], data.providers
         )
@@ -269,20 +276,30 @@ def backtest(
     filters: Filters | None = None,
     rules: Iterable[str] | None = None,
     params: Mapping[str, Mapping[str, object]] | None = None,
+    warmup_weeks: int = 1,
 ) -> Backtest:
     """Replay the rules week by week against every contract under the filters.
+
+    `warmup_weeks` starts the replay at the first week with that many complete weeks of data
+    (1: from the first week, exactly as the Flags page would have shown it then; more leaves
+    out the jumpy first weeks, when a rule's window is cut to the data there is).
 
     The period filter is ignored (every loaded week is replayed); the region, group, provider
     and service-line filters and the access scope narrow the subjects as for `compute_flags`,
     while national comparisons (the funnel) stay national.
     """
     filters = filters or Filters()
+    if not 1 <= warmup_weeks <= MAX_WARMUP_WEEKS:
+        raise FlagRuleError(
+            f"warm-up must be between 1 and {MAX_WARMUP_WEEKS} weeks, got {warmup_weeks}"
+        )
     names, resolved = _checked(rules, params)
     data = load(db, replace(filters, week_from=None, week_to=None))
-    firings = weekly_firings(data, names, resolved)
+    firings = weekly_firings(data, names, resolved, warmup_weeks)
     detail = _detail(db, filters, names, firings)
     summary = _summary(detail, names)
-    return Backtest(detail, summary, _lookalikes(detail, summary), len(data.weeks))
+    replayed = max(0, len(data.weeks) - warmup_weeks + 1)
+    return Backtest(detail, summary, _lookalikes(detail, summary), replayed)
 
 
 def summary_lines(result: Backtest) -> list[str]:

@@ -101,6 +101,8 @@ def funnel_data(
     return funnel_rule.funnel_data(db, filters, service_line, week_from, week_to, params)
 
 
-def backtest_for(db: Database, filters: Filters, overrides: Overrides = ()) -> Backtest:
+def backtest_for(
+    db: Database, filters: Filters, overrides: Overrides = (), warmup_weeks: int = 1
+) -> Backtest:
     """`backtest.backtest` with hashable parameter overrides (for caching in the dashboard)."""
-    return backtest(db, filters, params=nested(overrides))
+    return backtest(db, filters, params=nested(overrides), warmup_weeks=warmup_weeks)

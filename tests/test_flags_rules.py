@@ -253,6 +253,17 @@ def test_spc_says_which_series_were_too_short_to_assess(db: Database) -> None:
     assert run_flags(db, Filters(), rules=["low_utilisation"]).notes == ()
 
 
+def test_spc_a_one_week_baseline_is_said_to_give_no_limits(db: Database) -> None:
+    run = run_flags(
+        db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 6, "baseline_weeks": 1}}
+    )
+    assert run.notes == (
+        "SPC: a baseline of 1 week has no moving range, so 4 series got no process limits and "
+        "were judged on shifts and trends only; use a baseline of 12 weeks or more (0 uses "
+        "every week).",
+    )
+
+
 def test_spc_limits_from_fewer_than_12_weeks_are_called_trial_limits(db: Database) -> None:
     f = _one(
         compute_flags(db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 6}}),

@@ -114,6 +114,7 @@ def compute(data: FlagData, p: RuleParams) -> RuleRun:
     """Special cause concern touching the latest `recent_weeks` points of each series."""
     rows = []
     short: list[tuple[str, str, int]] = []
+    without_limits = 0
     recent = int(p["recent_weeks"])
     min_weeks = int(p["min_weeks"])
     for series in provider_line_weeks(data).partition_by(
@@ -123,6 +124,8 @@ def compute(data: FlagData, p: RuleParams) -> RuleRun:
             short.append((series["provider_code"][0], series["service_line"][0], series.height))
             continue
         chart = spc_chart(series, p)
+        if chart["lower_limit"].null_count() == chart.height:
+            without_limits += 1
         concern = (chart["point_type"] == spc.CONCERN).to_list()
         reaching = [b for b in blocks(concern) if b[1] >= chart.height - recent]
         if not reaching:
@@ -191,8 +194,14 @@ def compute(data: FlagData, p: RuleParams) -> RuleRun:
                 ),
             }
         )
-    notes = (_short_note(short, min_weeks),) if short else ()
-    return RuleRun(frame(rows), notes)
+    notes = [_short_note(short, min_weeks)] if short else []
+    if without_limits:
+        notes.append(
+            f"SPC: a baseline of {explain.weeks(int(p['baseline_weeks']))} has no moving range, "
+            f"so {without_limits} series got no process limits and were judged on shifts and "
+            "trends only; use a baseline of 12 weeks or more (0 uses every week)."
+        )
+    return RuleRun(frame(rows), tuple(notes))
 
 
 def spc_chart_data(
@@ -218,18 +227,21 @@ def evidence(db: Database, filters: Filters, flag: Flag, p: RuleParams) -> Evide
     """The XmR chart of the provider's line over the evidence weeks."""
     code, line = flag["provider_code"], flag["service_line"]
     chart = spc_chart_data(db, filters, code, line, flag["evidence_from"], flag["evidence_to"], p)
+    note = None
     trial = chart.height > 0 and bool(chart["trial_limits"][0])
+    if chart.height and chart["lower_limit"].null_count() == chart.height:
+        note = "No process limits: the baseline has a single week, so no moving range."
+    elif trial:
+        note = (
+            f"Trial limits: the mean and limits rest on {int(chart['in_baseline'].sum())} "
+            f"weeks, fewer than the {spc.MIN_BASELINE_POINTS} Making Data Count asks for."
+        )
     return Evidence(
         "spc",
         f"{code} · {line_label(line)}: weekly utilisation (XmR chart)",
         {"chart": chart},
         {"trial_limits": trial},
-        note=(
-            f"Trial limits: the mean and limits rest on {int(chart['in_baseline'].sum())} "
-            f"weeks, fewer than the {spc.MIN_BASELINE_POINTS} Making Data Count asks for."
-            if trial
-            else None
-        ),
+        note=note,
     )
 
 

@@ -4,7 +4,10 @@
 the filters it was computed under, and draws: filters by rule and severity, a sort, a table
 (one row per flag), the selected flag's sentence and evidence chart (within the filters' access
 scope), and a CSV download of every field. `rule_parameters(key=...)` draws the rule
-parameter form and returns the overrides to pass to the engine.
+parameter form (from the rules registry: number boxes, and select boxes for named choices) and
+returns the overrides to pass to the engine. `render_notes` shows what the rules could not
+assess; `render_backtest` the backtest against the contracts actually removed. Evidence charts
+follow each flag's own rule (`Rule.evidence` → `flag_charts.draw`), never a chain of ifs.
 """
 
 from __future__ import annotations

@@ -133,8 +133,16 @@ class Rule:
         """Defaults, replaced by checked overrides."""
         values = dict(self.defaults)
         for key, value in (overrides or {}).items():
-            values[key] = self.param(key).check(value)
+            values[key] = self.check(key, value)
         return values
+
+    def check(self, key: str, value: object) -> Value:
+        """One parameter's value, checked; errors name the rule (`funnel.scale must be ...`)."""
+        param = self.param(key)
+        try:
+            return param.check(value)
+        except FlagRuleError as exc:
+            raise FlagRuleError(f"{self.name}.{exc}") from None
 
     def run(self, data: FlagData, params: RuleParams) -> RuleRun:
         out = self.compute(data, params)

@@ -61,7 +61,7 @@ def parse_param(text: str) -> tuple[str, str, Value]:
     if not sep or not dot or not key or not raw.strip():
         raise FlagRuleError(f"--param must look like RULE.KEY=VALUE, got {text!r}")
     r = rule(rule_name.strip())
-    return r.name, key.strip(), r.param(key.strip()).check(raw.strip())
+    return r.name, key.strip(), r.check(key.strip(), raw.strip())
 
 
 def parse_params(texts: Iterable[str]) -> dict[str, dict[str, Value]]:

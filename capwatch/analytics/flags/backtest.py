@@ -33,7 +33,7 @@ import polars as pl
 
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags.data import FlagData, load
-from capwatch.analytics.flags.engine import _checked, run_rules
+from capwatch.analytics.flags.engine import checked_rules, run_rules
 from capwatch.analytics.flags.params import FlagRuleError
 from capwatch.analytics.flags.rules import rule
 from capwatch.db import Database
@@ -293,7 +293,7 @@ def backtest(
         raise FlagRuleError(
             f"warm-up must be between 1 and {MAX_WARMUP_WEEKS} weeks, got {warmup_weeks}"
         )
-    names, resolved = _checked(rules, params)
+    names, resolved = checked_rules(rules, params)
     data = load(db, replace(filters, week_from=None, week_to=None))
     firings = weekly_firings(data, names, resolved, warmup_weeks)
     detail = _detail(db, filters, names, firings)

@@ -65,9 +65,10 @@ def run_rules(data: FlagData, names: Iterable[str], resolved: Params) -> FlagRun
     return FlagRun(_sorted(pl.concat(frames, how="vertical")), tuple(notes))
 
 
-def _checked(
+def checked_rules(
     rules: Iterable[str] | None, params: Mapping[str, Mapping[str, object]] | None
 ) -> tuple[list[str], Params]:
+    """The rule names (all when None) and every rule's parameters, checked before any query."""
     names = list(RULE_NAMES if rules is None else rules)
     for name in names:
         rule(name)
@@ -81,7 +82,7 @@ def run_flags(
     params: Mapping[str, Mapping[str, object]] | None = None,
 ) -> FlagRun:
     """Every flag under the filters, with the rules' notes. See `compute_flags`."""
-    names, resolved = _checked(rules, params)
+    names, resolved = checked_rules(rules, params)
     return run_rules(load(db, filters), names, resolved)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "FLAG_SCHEMA",
     "SEVERITY_ORDER",
     "FlagRun",
+    "checked_rules",
     "compute_flags",
     "empty_flags",
     "run_flags",

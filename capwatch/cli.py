@@ -37,7 +37,6 @@ DbOption = Annotated[
 ]
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
-DEMO_DATA = Path("data") / "synthetic"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -157,13 +156,10 @@ def export(
 
 
 @app.command()
-def schema(
-    db: DbOption = None,
-) -> None:
+def schema() -> None:
     """Print the data dictionary: every documented table and view, its grain and columns."""
     from capwatch.schema import dictionary_markdown
 
-    del db  # the dictionary is the code's; `--db` is accepted for symmetry with other commands
     typer.echo(dictionary_markdown())
 
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -75,7 +75,6 @@ class QueryResult:
     work_dir: Path
     output_path: Path | None = None
     output_format: OutputFormat | None = None
-    wall_s: float = field(default=0.0)
 
     @property
     def truncated(self) -> bool:
@@ -190,7 +189,6 @@ def run_query(
         raise QueryFailed(str(exc).strip("\n")) from None
     if not _slots.acquire(timeout=limits.timeout_s):
         raise QueryRefused("Too many queries are running right now; try again in a moment.")
-    started = time.perf_counter()
     root = work_root()
     _sweep_old_results(root)
     work = Path(tempfile.mkdtemp(prefix="q-", dir=root))
@@ -234,7 +232,6 @@ def run_query(
             work_dir=work,
             output_path=work / f"result.{output_format}" if output_format else None,
             output_format=output_format,
-            wall_s=time.perf_counter() - started,
         )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

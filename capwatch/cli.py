@@ -235,6 +235,7 @@ def sql(
     import shutil
 
     from capwatch.sandbox import Limits, run_query
+    from capwatch.sandbox.client import OutputFormat
     from capwatch.sandbox.table import render_table
 
     if fmt not in ("table", "csv", "json"):
@@ -252,7 +253,8 @@ def sql(
         else:
             out.write_text(text, encoding="utf-8")
         return
-    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=fmt)  # type: ignore[arg-type]
+    output_format: OutputFormat = "csv" if fmt == "csv" else "json"
+    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=output_format)
     try:
         assert result.output_path is not None
         if out is None:

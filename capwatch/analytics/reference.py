@@ -127,7 +127,8 @@ class Coverage:
 
 def last_loaded(db: Database) -> datetime | None:
     """When the last file was loaded (UTC), None if nothing is loaded."""
-    return db.scalar("SELECT max(loaded_at) FROM load_log")
+    loaded: datetime | None = db.scalar("SELECT max(loaded_at) FROM load_log")
+    return loaded
 
 
 def coverage(db: Database, filters: Filters | None = None) -> Coverage:

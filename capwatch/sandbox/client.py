@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
@@ -126,7 +126,7 @@ def _seconds(s: float) -> str:
     return f"{s:g} s"
 
 
-def _call_worker(request: dict[str, object], limits: Limits, work: Path) -> dict[str, object]:
+def _call_worker(request: dict[str, object], limits: Limits, work: Path) -> dict[str, Any]:
     proc = subprocess.Popen(
         [sys.executable, "-I", "-m", "capwatch.sandbox.worker"],
         stdin=subprocess.PIPE,
@@ -157,7 +157,8 @@ def _call_worker(request: dict[str, object], limits: Limits, work: Path) -> dict
             "The query stopped without an answer: it most likely ran out of memory "
             f"(the worker ended with {how}). Try a query that returns or holds less."
         )
-    return json.loads(lines[-1])
+    reply: dict[str, Any] = json.loads(lines[-1])  # the worker's last line: one JSON object
+    return reply
 
 
 def run_query(
@@ -225,10 +226,10 @@ def run_query(
             raise QueryFailed(str(reply.get("message") or "The query failed."))
         preview = pl.read_ipc((work / "preview.arrow").read_bytes())
         return QueryResult(
-            columns=[(str(n), str(t)) for n, t in reply["columns"]],  # type: ignore[union-attr]
+            columns=[(str(n), str(t)) for n, t in reply["columns"]],
             preview=preview,
-            total_rows=int(reply["total_rows"]),  # type: ignore[arg-type]
-            elapsed_s=float(reply["elapsed_s"]),  # type: ignore[arg-type]
+            total_rows=int(reply["total_rows"]),
+            elapsed_s=float(reply["elapsed_s"]),
             work_dir=work,
             output_path=work / f"result.{output_format}" if output_format else None,
             output_format=output_format,

@@ -24,6 +24,8 @@ from capwatch import db, schema
 from capwatch.synthetic import generate
 from pipelines.load import ingest
 
+pytestmark = pytest.mark.slow  # kills and races real load processes
+
 SCALE = 0.2  # about 200,000 activity rows: a load of a few seconds
 REFERENCE_FILES = ("providers", "sites", "contracts", "unit_prices", "capacity")
 DB_NAME = "capacity.duckdb"

@@ -82,7 +82,7 @@ def ingest(
     Reference tables load first. A file already loaded (same content) is skipped.
     Exits non-zero if any file was rejected, after loading the good ones.
     """
-    from pipelines.load import ingest as run
+    from capwatch.load import ingest as run
 
     db_path = config.resolve_db_path(db)
     started = time.perf_counter()
@@ -113,8 +113,8 @@ def demo(
     ] = False,
 ) -> None:
     """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
-    from pipelines.load import ingest as run
 
     db_path = config.resolve_db_path(db)
     if not db_path.exists():

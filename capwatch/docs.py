@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from capwatch.config import SETTINGS
+from capwatch.contract import INPUT_TABLES
 from capwatch.schema import dictionary_markdown
-from pipelines.contract import INPUT_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -13,7 +13,7 @@ from typing import cast
 import polars as pl
 
 from capwatch import db
-from pipelines.contract import InputTable
+from capwatch.contract import InputTable
 
 WEEK_GRAIN = ["site_code", "service_line", "week_start"]
 _EXAMPLES = 3

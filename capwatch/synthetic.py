@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.contract import REGIONS, SERVICE_LINES
+from capwatch.contract import REGIONS, SERVICE_LINES
 
 ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "diagnostics": ("mri", "ct", "non_obstetric_ultrasound", "endoscopy"),

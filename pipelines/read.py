@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import InputTable, header_key, table_for_file
-from pipelines.problems import FileRejected, Problem
+from capwatch.contract import InputTable, header_key, table_for_file
+from capwatch.pipelines.problems import FileRejected, Problem
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
 TEMPLATES_DIR = "templates"  # data/templates holds example files; a folder scan skips it
@@ -54,7 +54,7 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     In a folder, hidden files, Excel lock files, files of other types and any `templates`
     folder are passed over; a file named on its own is always read (or rejected).
     """
-    from pipelines.contract import LOAD_ORDER
+    from capwatch.contract import LOAD_ORDER
 
     found: list[tuple[Path, InputTable]] = []
     problems: list[Problem] = []

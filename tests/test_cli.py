@@ -32,7 +32,9 @@ def _capwatch(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
 
 def test_ingest_then_export_round_trip(tmp_path: Path) -> None:
     database = tmp_path / "c.duckdb"
-    result = runner.invoke(app, ["ingest", str(untidy_returns.write(tmp_path / "in")), "--db", str(database)])
+    result = runner.invoke(
+        app, ["ingest", str(untidy_returns.write(tmp_path / "in")), "--db", str(database)]
+    )
     assert result.exit_code == 0, result.output
     assert "6 loaded, 0 skipped, 0 rejected" in result.output
     out = tmp_path / "uw.csv"
@@ -98,7 +100,8 @@ def test_export_neutralises_formula_cells(tmp_path: Path) -> None:
     database = tmp_path / "c.duckdb"
     assert (
         runner.invoke(
-            app, ["ingest", str(untidy_returns.write(tmp_path / "in", files)), "--db", str(database)]
+            app,
+            ["ingest", str(untidy_returns.write(tmp_path / "in", files)), "--db", str(database)],
         ).exit_code
         == 0
     )

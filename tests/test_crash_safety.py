@@ -21,8 +21,8 @@ import duckdb
 import pytest
 
 from capwatch import db, schema
+from capwatch.load import ingest
 from capwatch.synthetic import generate
-from pipelines.load import ingest
 
 pytestmark = pytest.mark.slow  # kills and races real load processes
 

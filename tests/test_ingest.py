@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from capwatch import db
-from pipelines.load import ingest
+from capwatch.load import ingest
 from tests import untidy_returns
 
 
@@ -171,7 +171,9 @@ def test_parquet_loads_like_csv(tmp_path: Path) -> None:
 
 def test_semicolons_bom_and_windows_1252_are_read(tmp_path: Path) -> None:
     folder = untidy_returns.write(tmp_path / "in")
-    text = untidy_returns.FILES["contracts.csv"].replace(",", ";").replace('"£3;650;000"', "£3650000")
+    text = (
+        untidy_returns.FILES["contracts.csv"].replace(",", ";").replace('"£3;650;000"', "£3650000")
+    )
     (folder / "contracts.csv").write_bytes(text.encode("cp1252"))
     providers = "\ufeff" + untidy_returns.FILES["providers.csv"]
     (folder / "providers.csv").write_bytes(providers.encode("utf-8"))

@@ -20,8 +20,8 @@ from capwatch.analytics.examples import (
     UTILISATION_BY_PROVIDER_MONTH,
 )
 from capwatch.errors import DatabaseMissing, QueryRefused
+from capwatch.load import ingest
 from capwatch.sandbox import QueryFailed, run_query, screen_sql, worker
-from pipelines.load import ingest
 from tests import untidy_returns
 
 WEEKS = ("2020-06-01", "2020-06-08", "2020-06-15", "2020-06-22")

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from capwatch.cli import app
-from pipelines.load import ingest
+from capwatch.load import ingest
 from tests import untidy_returns
 
 runner = CliRunner()

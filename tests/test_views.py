@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from capwatch import db, schema
-from pipelines.load import ingest
+from capwatch.load import ingest
 from tests import untidy_returns
 
 

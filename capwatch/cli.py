@@ -36,8 +36,6 @@ DbOption = Annotated[
     ),
 ]
 
-APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
-
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"capwatch: {message}", err=True, fg=typer.colors.RED)
@@ -113,6 +111,7 @@ def demo(
     ] = False,
 ) -> None:
     """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    from capwatch import webapp
     from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
 
@@ -130,12 +129,15 @@ def demo(
     typer.echo(f"Serving capwatch on http://localhost:{port} (Ctrl+C to stop)")
     env = {**os.environ, config.DB_ENV_VAR: str(db_path.resolve())}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+        sys.executable, "-m", "streamlit", "run", str(webapp.entry_script()),
+        *webapp.streamlit_options(),
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     try:
-        raise typer.Exit(subprocess.call(cmd, env=env, cwd=APP_FILE.parent))
+        # Served from the current folder, which holds the user's .streamlit/secrets.toml,
+        # access file and audit log (relative settings resolve against it).
+        raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 

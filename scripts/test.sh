@@ -18,5 +18,6 @@ python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy
-lint-imports
+# lint-imports, run by this python (its script may not be on PATH, e.g. after a --user install)
+python -c 'import sys; from importlinter.cli import lint_imports_command as run; sys.exit(run())'
 python -m pytest -m "slow or browser or not (slow or browser)" "$@"

@@ -36,7 +36,7 @@ from capwatch.analytics.flags import FlagRuleError, compute_flags
 from capwatch.analytics.flags.backtest import ACTIVE, REMOVED, UNDATED, backtest
 from capwatch.cli import app
 from capwatch.db import Database
-from pipelines.load import ingest
+from capwatch.load import ingest
 
 W = [date(2020, 6, 1) + timedelta(weeks=i) for i in range(7)]
 LOW = {"low_utilisation": {"window_weeks": 2}}

@@ -213,7 +213,7 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         st.success("No flags under these filters and rule settings.", icon=":material/check:")
         return
     shown = _filtered(flags, key)
-    money = shown["money_at_stake_gbp"].sum()
+    money = float(shown["money_at_stake_gbp"].sum())
     st.caption(
         f"{shown.height:,} of {flags.height:,} flags on {shown['provider_code'].n_unique()} "
         f"providers; {format.gbp(money, short=True)} at stake summed over the flags shown "

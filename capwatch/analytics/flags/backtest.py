@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 
@@ -35,14 +36,14 @@ from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags.data import FlagData, load
 from capwatch.analytics.flags.engine import checked_rules, run_rules
 from capwatch.analytics.flags.params import FlagRuleError
-from capwatch.analytics.flags.rules import rule
+from capwatch.analytics.flags.rules import Params, rule
 from capwatch.db import Database
 
 REMOVED, ACTIVE, UNDATED = "removed", "active", "removed_undated"
 MAX_WARMUP_WEEKS = 26
 ANY_RULE = "any"
 
-DETAIL_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+DETAIL_SCHEMA: dict[str, Any] = {
     "contract_id": pl.String,
     "provider_code": pl.String,
     "provider_name": pl.String,
@@ -63,7 +64,7 @@ DETAIL_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "contract_value_to_removal_gbp": pl.Float64,
     "explanation": pl.String,
 }
-SUMMARY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+SUMMARY_SCHEMA: dict[str, Any] = {
     "rule": pl.String,
     "rule_title": pl.String,
     "removed_contracts": pl.Int64,
@@ -113,7 +114,7 @@ def contracts(db: Database, filters: Filters) -> pl.DataFrame:
 
 
 def weekly_firings(
-    data: FlagData, names: list[str], resolved: Mapping, warmup_weeks: int = 1
+    data: FlagData, names: list[str], resolved: Params, warmup_weeks: int = 1
 ) -> pl.DataFrame:
     """One row per week t × rule × provider flagged with the data up to t: the number of
     flags, the money at stake summed over them and the sentence of the largest. Weeks with
@@ -194,7 +195,7 @@ def _detail(
         )
         .sort(["outcome", "contract_id", "order"], descending=[True, False, False])
         .select(list(DETAIL_SCHEMA))
-        .cast(DETAIL_SCHEMA)  # type: ignore[arg-type]
+        .cast(pl.Schema(DETAIL_SCHEMA))
     )
 
 

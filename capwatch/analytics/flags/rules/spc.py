@@ -8,6 +8,7 @@ limits are trial limits, as NHSRplotthedots calls them, and the flag's sentence 
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -138,8 +139,8 @@ def compute(data: FlagData, p: RuleParams) -> RuleRun:
         latest = chart.row(-1, named=True)
         code, line = first["provider_code"], first["service_line"]
         b = base(data, NAME, TITLE, p, code)
-        start: date = picked["week_start"].min()  # type: ignore[assignment]
-        end: date = picked["week_start"].max()  # type: ignore[assignment]
+        start = cast(date, picked["week_start"].min())  # picked is not empty
+        end = cast(date, picked["week_start"].max())
         said = signals(chart, picked)
         baseline_points = int(chart["in_baseline"].sum())
         trial = bool(latest["trial_limits"])

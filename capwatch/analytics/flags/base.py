@@ -190,8 +190,7 @@ def base(
     data: FlagData, name: str, title: str, params: RuleParams, provider_code: str
 ) -> dict[str, Any]:
     """Fields every flag of a provider shares."""
-    info = data.providers.filter(pl.col("provider_code") == provider_code)
-    row = info.row(0, named=True) if info.height else {}
+    row = data.provider_details.get(provider_code, {})
     return {
         "rule": name,
         "rule_title": title,

@@ -30,7 +30,7 @@ from bench.run import DATA, RESULTS, activity_files, activity_rows, dataset, mac
 _SPARK_START = """
 import time
 t = time.perf_counter()
-from pipelines.spark_engine import spark_session
+from capwatch.spark_engine import spark_session
 spark = spark_session()
 spark.range(1).collect()
 print(time.perf_counter() - t)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what the tests need (Debian's chromium for the browser tests, Debian's Java 17 for
-# the Spark tests, the `test` and `spark` extras) and run the whole suite: ruff, then pytest.
-# Extra arguments go to pytest (e.g. -m "not browser and not spark" for the quick tier).
+# the Spark tests, the `test` and `spark` extras) and run the whole suite: ruff, mypy (strict),
+# import-linter (the layers), then every pytest tier (quick, slow, browser and spark; a bare
+# `pytest` runs the quick tier only). Extra arguments go to pytest (a later `-m` replaces the
+# one below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +26,7 @@ fi
 python -m pip install --quiet --disable-pip-version-check -e '.[test,spark]'
 python -m ruff check .
 python -m ruff format --check .
-python -m pytest "$@"
+python -m mypy
+# lint-imports, run by this python (its script may not be on PATH, e.g. after a --user install)
+python -c 'import sys; from importlinter.cli import lint_imports_command as run; sys.exit(run())'
+python -m pytest -m "slow or browser or spark or not (slow or browser or spark)" "$@"

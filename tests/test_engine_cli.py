@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import tiny
+from tests import untidy_returns
 
 _RUN = """
 import sys
@@ -41,7 +41,7 @@ def _capwatch(
 
 
 def test_spark_without_pyspark_is_one_plain_line_and_loads_nothing(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     database = tmp_path / "c.duckdb"
     result = _capwatch(
         "no-pyspark", "ingest", str(folder), "--db", str(database), "--engine", "spark"
@@ -53,7 +53,7 @@ def test_spark_without_pyspark_is_one_plain_line_and_loads_nothing(tmp_path: Pat
 
 
 def test_a_spark_master_without_the_spark_engine_is_refused(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     database = tmp_path / "c.duckdb"
     result = _capwatch(
         "plain", "ingest", str(folder), "--db", str(database), "--spark-master", "local[1]"
@@ -65,7 +65,7 @@ def test_a_spark_master_without_the_spark_engine_is_refused(tmp_path: Path) -> N
 
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="needs PySpark")
 def test_spark_without_java_is_one_plain_line(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
     env["PATH"] = str(Path(sys.executable).parent)  # this Python's folder only: no java
     result = _capwatch(

@@ -1,9 +1,9 @@
 """One contract, two engines: activity files through Spark give what the default engine gives.
 
-Every case is loaded into two fresh copies of the tiny database (tests/tiny.py), once by the
-default engine and once by `--engine spark` (local mode): the outcomes (status, rows read and
-stored, every problem with its file, row and column, notes) and every stored table must be
-identical. The cases are the bad-input corpus's activity files and activity versions of its
+Every case is loaded into two fresh copies of the small database of tests/untidy_returns.py,
+once by the default engine and once by `--engine spark` (local mode): the outcomes (status, rows
+read and stored, every problem with its file, row and column, notes) and every stored table
+must be identical. The cases are the bad-input corpus's activity files and activity versions of its
 file-level cases (encodings, separators, quoting, blank lines...), each also checked against
 the outcome worked out by hand from the file, so two engines that agreed on a wrong answer
 would still fail.
@@ -24,8 +24,8 @@ import polars as pl
 import pytest
 
 from capwatch import db
-from pipelines.load import FileOutcome, IngestReport, ingest
-from tests import tiny
+from capwatch.load import FileOutcome, IngestReport, ingest
+from tests import untidy_returns
 
 pytestmark = pytest.mark.spark
 
@@ -35,7 +35,7 @@ if shutil.which("java") is None:
 
 CORPUS = Path(__file__).parent / "corpus"
 HEADER = "site_code,service_line,activity_type,activity_date,funding,units"
-NEW = "load_id > 6"  # the tiny dataset takes loads 1-6
+NEW = "load_id > 6"  # the untidy returns take loads 1-6
 DAILY = (
     "SELECT site_code, service_line, activity_type, activity_date, funding, units, source_rows "
     f"FROM activity_daily WHERE {NEW} ORDER BY ALL"
@@ -45,7 +45,7 @@ JUL7, JUL8 = date(2020, 7, 7), date(2020, 7, 8)
 
 @pytest.fixture(scope="module")
 def spark_engine() -> object:
-    from pipelines.spark_engine import SparkActivity, spark_session
+    from capwatch.spark_engine import SparkActivity, spark_session
 
     spark = spark_session("local[2]")
     yield SparkActivity(spark)
@@ -56,7 +56,7 @@ def spark_engine() -> object:
 def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("base")
     path = folder / "capacity.duckdb"
-    report = ingest([tiny.write(folder / "in")], path)
+    report = ingest([untidy_returns.write(folder / "in")], path)
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]
     return path
 

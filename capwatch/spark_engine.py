@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
+from capwatch.contract import LOAD_ORDER, InputTable, input_table, table_for_file
 from capwatch.errors import CapwatchError
-from pipelines import validate
-from pipelines.contract import LOAD_ORDER, InputTable, input_table, table_for_file
-from pipelines.load import ACTIVITY_GRAIN, _activity_by_day, daily_from_distinct
-from pipelines.normalise import flag_columns
-from pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
-from pipelines.read import (
+from capwatch.load import ACTIVITY_GRAIN, _activity_by_day, daily_from_distinct
+from capwatch.pipelines import validate
+from capwatch.pipelines.normalise import flag_columns
+from capwatch.pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
+from capwatch.pipelines.read import (
     ROW,
     Fingerprint,
     ScannedFile,
@@ -175,8 +175,8 @@ class SparkActivity:
             if is_dataset(path):
                 datasets.append(path)
             elif path.is_dir():
-                found = sorted(d for d in path.rglob("*") if is_dataset(d))
-                datasets += [d for d in found if not any(o in d.parents for o in found)]
+                within = sorted(d for d in path.rglob("*") if is_dataset(d))
+                datasets += [d for d in within if not any(o in d.parents for o in within)]
         files, problems = discover(paths)
 
         def inside(p: Path) -> bool:
@@ -327,7 +327,7 @@ class SparkActivity:
         arrow = self._run(scanned, daily.toArrow)
         frame = pl.from_arrow(arrow)
         assert isinstance(frame, pl.DataFrame)
-        return frame.select(template.columns).cast(template.schema)  # type: ignore[arg-type]
+        return frame.select(template.columns).cast(template.schema)
 
     def value_problems(self, scanned: ScannedFile) -> list[Problem]:
         """As `validate.value_problems`: `validate.flagged_rows` on each Arrow batch in Spark,

@@ -13,12 +13,12 @@ from typing import Literal, Protocol
 
 import polars as pl
 
-from capwatch import db
-from pipelines import quality, validate
-from pipelines.contract import InputTable
-from pipelines.normalise import flag_columns, normalise, normalise_distinct
-from pipelines.problems import FileRejected, Problem
-from pipelines.read import (
+from capwatch import db, quality
+from capwatch.contract import InputTable
+from capwatch.pipelines import validate
+from capwatch.pipelines.normalise import flag_columns, normalise, normalise_distinct
+from capwatch.pipelines.problems import FileRejected, Problem
+from capwatch.pipelines.read import (
     ROW,
     Fingerprint,
     ScannedFile,
@@ -36,7 +36,7 @@ Status = Literal["loaded", "skipped", "rejected"]
 
 
 class ActivityEngine(Protocol):
-    """Another engine for the heavy step of activity files (see pipelines/spark_engine.py).
+    """Another engine for the heavy step of activity files (see capwatch/spark_engine.py).
 
     It finds the inputs, reads and checks the files it `handles` and sums them to the day;
     everything else (header matching, the rules, the load itself) is shared with the default.

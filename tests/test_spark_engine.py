@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from capwatch import db
+from capwatch import db, schema
 from capwatch.load import FileOutcome, IngestReport, ingest
 from tests import untidy_returns
 
@@ -332,14 +332,19 @@ def _outcome(o: FileOutcome) -> tuple[object, ...]:
 
 
 def _stored(database: Path) -> dict[str, object]:
-    """Every stored table's content, and the load log but for times and folders."""
-    tables = db.table_fingerprint(database)
-    tables.pop("load_log")
-    log = db.Database(database).query(
+    """Every documented table, mart and view, in full, and the load log but for times and
+    folders."""
+    store = db.Database(database)
+    out: dict[str, object] = {
+        r.name: store.query(f"SELECT * FROM {r.name} ORDER BY ALL").rows()
+        for r in schema.RELATIONS
+        if r.name != "load_log"
+    }
+    out["load_log"] = store.query(
         "SELECT load_id, table_name, file_name, file_hash, file_bytes, rows_read, rows_stored, "
         "warnings FROM load_log ORDER BY load_id"
-    )
-    return {"tables": tables, "load_log": log.rows()}
+    ).rows()
+    return out
 
 
 def _check(expected: Loads | Rejects, report: IngestReport, database: Path) -> None:

@@ -112,6 +112,10 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
             ],
             seconds=time.perf_counter() - started,
         )
+    if table.columns == ():  # a published file, recognised by its content
+        from pipelines.published.load import load_published
+
+        return load_published(writer, path, table, digest, started)
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_)

@@ -245,7 +245,8 @@ def _table(sheet: Sheet, wanted: dict[str, str], problems: _Problems) -> pl.Data
         elsewhere = _find_text(head, published, skip_row=best_row)
         msg = f"the column {published!r} is missing from the header row {header_row}"
         if elsewhere is not None:
-            msg += f" (it is on row {elsewhere[0] + 1}, column {sheet.letters[elsewhere[1]]}: was it moved?)"
+            where = f"row {elsewhere[0] + 1}, column {sheet.letters[elsewhere[1]]}"
+            msg += f" (it is on {where}: was it moved?)"
         problems.add(sheet, header_row, published, msg)
     if len(positions) < len(wanted):
         return None

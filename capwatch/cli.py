@@ -38,6 +38,8 @@ DbOption = Annotated[
 
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 DEMO_DATA = Path("data") / "synthetic"
+# Real published NHS England DM01 data (OGL v3.0), extracted by capwatch's own reader.
+PUBLISHED_DATA = APP_FILE.parent / "data" / "published"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -113,7 +115,11 @@ def demo(
         bool, typer.Option("--build-only", help="Build the data if missing, do not serve.")
     ] = False,
 ) -> None:
-    """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    """Build the demo data if the database is missing, then serve the dashboard.
+
+    The demo is synthetic 2020 contract data (fictional providers) beside real published NHS
+    England DM01 diagnostics (April 2019 – September 2020, Open Government Licence v3.0).
+    """
     from capwatch.synthetic import generate as make
     from pipelines.load import ingest as run
 
@@ -122,9 +128,12 @@ def demo(
         data_dir = db_path.parent / "synthetic"
         typer.echo(f"No database at {db_path}: generating synthetic 2020 data in {data_dir} ...")
         make(data_dir, scale=scale)
-        report = run([data_dir], db_path)
+        published = [PUBLISHED_DATA] if PUBLISHED_DATA.is_dir() else []
+        if published:
+            typer.echo(f"... and the published NHS England DM01 extract in {PUBLISHED_DATA}")
+        report = run([data_dir, *published], db_path)
         if not report.ok:
-            raise _fail("the synthetic data did not load; see the messages above")
+            raise _fail("the demo data did not load; see the messages above")
         typer.echo(f"loaded {report.count('loaded')} files into {db_path}")
     if build_only:
         return

@@ -271,7 +271,9 @@ def _find_text(head: pl.DataFrame, text: str, skip_row: int) -> tuple[int, int] 
 
 
 def _column(frame: pl.DataFrame, name: str) -> str:
-    return f"{frame[f'_col_{name}'][0]} ({name})" if frame.height else name
+    """A column as a person finds it: its letter and its published header."""
+    published = {**_IDENTITY, **_TEST, **MEASURES}[name]
+    return f"{frame[f'_col_{name}'][0]} ({published})" if frame.height else published
 
 
 def _numbers(sheet: Sheet, frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:

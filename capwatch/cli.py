@@ -82,7 +82,9 @@ def ingest(
     """Load CSV, Excel (.xlsx) or Parquet files. Each file loads whole or not at all.
 
     The table is named by the start of the file name (activity_2020-06.csv → activity).
-    Reference tables load first. A file already loaded (same content) is skipped.
+    Published NHS files are recognised by their content whatever their name: DM01 "Monthly
+    Diagnostics Web File – Provider" workbooks (.xls or .xlsx) and the ODS independent-sector
+    list (ephp). Reference tables load first. A file already loaded (same content) is skipped.
     Exits non-zero if any file was rejected, after loading the good ones.
     """
     from pipelines.load import ingest as run

@@ -29,7 +29,7 @@ filters = current_filters()
 st.title("Diagnostics: published NHS data")
 st.badge("Real published data — NHS England DM01", icon=":material/public:", color="blue")
 st.caption(
-    f"{diagnostics.ATTRIBUTION} [Open Government Licence v3.0]({diagnostics.OGL_URL}). "
+    f"{diagnostics.ATTRIBUTION} ([licence]({diagnostics.OGL_URL})) "
     "Not the contract returns: these are NHS-funded tests as each organisation reported them "
     "to NHS England, for 15 tests, by month."
 )

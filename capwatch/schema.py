@@ -433,6 +433,9 @@ SELECT d.month, d.org_code, d.org_name,
            AS sector,
        CASE WHEN o.org_code IS NOT NULL THEN 'ods_list'
             WHEN d.org_code LIKE 'N%' THEN 'n_code' ELSE 'not_independent' END AS sector_basis,
+       CASE WHEN length(d.org_code) = 5 THEN left(d.org_code, 3) ELSE d.org_code END
+           AS ods_org_code,
+       o.org_name AS ods_org_name,
        d.region, d.region_code, d.test, d.test_name, d.diagnostic_id,
        d.waiting_list, d.waiting_6_plus, d.waiting_13_plus,
        d.planned_tests, d.unscheduled_tests, d.waiting_list_tests,
@@ -485,6 +488,17 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
             Column("org_name", "VARCHAR", "Organisation name as published."),
             Column("sector", "VARCHAR", "independent or nhs (see the rule above)."),
             Column("sector_basis", "VARCHAR", "ods_list, n_code or not_independent."),
+            Column(
+                "ods_org_code",
+                "VARCHAR",
+                "The organisation reporting: a five-character site's first three characters "
+                "(NT422 → NT4), else org_code.",
+            ),
+            Column(
+                "ods_org_name",
+                "VARCHAR",
+                "That organisation's name in the ODS independent-sector list, if it is there.",
+            ),
             Column("region", "VARCHAR", "One of the seven NHS England regions."),
             Column("region_code", "VARCHAR", "Region code as published (Y56–Y63)."),
             Column("test", "VARCHAR", "Stable key of the test, e.g. mri."),

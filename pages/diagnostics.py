@@ -135,6 +135,8 @@ show_table(
     overrides={
         "org_code": "Code",
         "org_name": "Organisation",
+        "ods_org_code": "ODS organisation",
+        "ods_org_name": "ODS name",
         "activity": COUNT("Tests in the month", format=tables.UNITS),
         "baseline_activity": COUNT("A year earlier", format=tables.UNITS),
         "activity_ratio": RATIO,

@@ -121,6 +121,7 @@ def test_is_organisations_link_to_the_contract_provider_by_code(reader: Database
     assert set(view.is_orgs["region"]) == {"London"}
     nt422 = view.is_orgs.filter(view.is_orgs["org_code"] == "NT422").row(0, named=True)
     assert nt422["provider_code"] == "NT4"  # a site of the contracted provider NT4
+    assert (nt422["ods_org_code"], nt422["ods_org_name"]) == ("NT4", "BMI HEALTHCARE")
     assert nt422["activity"] == _grid_activity(JUN_2020, lambda c: c == "NT422")
     assert nt422["baseline_activity"] == _grid_activity(JUN_2019, lambda c: c == "NT422")
     others = view.is_orgs.filter(view.is_orgs["org_code"] != "NT422")

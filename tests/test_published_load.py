@@ -78,9 +78,10 @@ def test_export_of_diagnostics_monthly_reproduces_the_published_totals(
     )
     assert result.exit_code == 0, result.output
     rows = pl.read_csv(out, try_parse_dates=True)
-    assert rows.columns[:11] == [
-        "month", "org_code", "org_name", "sector", "sector_basis", "region", "region_code",
-        "test", "test_name", "diagnostic_id", "waiting_list",
+    assert rows.columns[:13] == [
+        "month", "org_code", "org_name", "sector", "sector_basis", "ods_org_code",
+        "ods_org_name", "region", "region_code", "test", "test_name", "diagnostic_id",
+        "waiting_list",
     ]  # fmt: skip
     n_coded = rows.filter(pl.col("org_code").str.starts_with("N"))
     by_month = dict(n_coded.group_by("month").agg(pl.col("activity").sum()).iter_rows())

@@ -145,7 +145,7 @@ def diagnostics(
         f"FROM diagnostics_vs_baseline WHERE sector = 'independent' AND month = ? AND {where} "
         "GROUP BY org_code ORDER BY org_code",
         [month, *params],
-    )
+    ).join(_ods_organisations(db), on="org_code", how="left")
     if links:
         is_orgs = is_orgs.join(_known_providers(db), on="org_code", how="left")
     else:
@@ -168,6 +168,15 @@ def _sector_labels(frame: pl.DataFrame) -> pl.DataFrame:
         sector_label=pl.col("sector").replace_strict(
             {"independent": "Independent sector", "nhs": "NHS"}, default=pl.col("sector")
         )
+    )
+
+
+def _ods_organisations(db: Database) -> pl.DataFrame:
+    """Each DM01 code's ODS organisation (a site's first three characters) and its ODS name."""
+    return _query(
+        db,
+        "SELECT DISTINCT org_code, ods_org_code, ods_org_name FROM diagnostics_monthly "
+        "ORDER BY org_code",
     )
 
 

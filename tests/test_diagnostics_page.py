@@ -232,3 +232,12 @@ def test_diagnostics_page_without_published_data_says_how_to_load_it(
     assert ingest([folder], path).ok
     at = _app(monkeypatch, path, "pages/diagnostics.py")
     assert any("No published DM01 data is loaded" in i.value for i in at.info)
+
+
+def test_data_page_says_published_data_is_loaded_and_where(
+    real_coded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(monkeypatch, real_coded, "pages/data.py")
+    assert any("Published NHS England DM01 diagnostics (real data" in i.value for i in at.info)
+    log = next(df.value for df in at.dataframe if "reader" in df.value.columns)
+    assert set(log["reader"]) == {"contract", "dm01_provider", "ods_ephp"}

@@ -315,3 +315,15 @@ def test_a_value_that_is_not_a_number_is_rejected_at_its_cell(grid: dict, tmp_pa
         in m
         for m in messages
     ), messages
+
+
+def test_another_dm01_basis_is_rejected_saying_which_it_is(grid: dict, tmp_path: Path) -> None:
+    copy = {k: [list(r) for r in v] for k, v in grid.items()}
+    r = find_row(copy[TEST_SHEET], "Basis:")
+    c = copy[TEST_SHEET][r].index("Basis:") + 1
+    copy[TEST_SHEET][r][c] = "Commissioner"
+    messages = _rejected(write_xlsx(copy, tmp_path / "commissioner.xlsx"))
+    assert len(messages) == 1
+    assert (
+        f"row {r + 1}, column {letter(c)}: this is DM01 on the 'commissioner' basis" in messages[0]
+    )

@@ -145,6 +145,18 @@ def read_dm01(path: Path) -> Dm01Month:
     problems.raise_if_any()
     sheets = read_sheets(path, [TEST_SHEET, PROVIDER_SHEET])
     by_test, provider = sheets[TEST_SHEET], sheets[PROVIDER_SHEET]
+    basis = _title_value(by_test, "basis")
+    if basis is not None and basis != "provider":
+        found = _title_cell(by_test, "basis")
+        assert found is not None
+        problems.add(
+            by_test,
+            found[0],
+            by_test.letters[found[1] + 1] if found[1] + 1 < len(by_test.letters) else None,
+            f"this is DM01 on the {basis!r} basis; capwatch reads the 'Provider' basis "
+            "(Monthly Diagnostics Web File – Provider)",
+        )
+        problems.raise_if_any()
     month = _period(by_test, problems)
     provider_month = _period(provider, problems)
     if month and provider_month and month != provider_month:

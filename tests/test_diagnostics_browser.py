@@ -22,8 +22,8 @@ EXTRACT = ROOT / "data" / "published"
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    from capwatch.load import ingest
     from capwatch.synthetic import generate
-    from pipelines.load import ingest
 
     folder = tmp_path_factory.mktemp("diag_browser")
     generate(folder / "synthetic", seed=2020, scale=0.03)

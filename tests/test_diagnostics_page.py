@@ -20,7 +20,7 @@ from capwatch import config
 from capwatch.analytics import diagnostics
 from capwatch.analytics.filters import Filters
 from capwatch.db import Database
-from pipelines.load import ingest
+from capwatch.load import ingest
 from tests.published_support import EPHP, JUN_2019, JUN_2020, ROOT, col, read_grid
 
 APP = str(ROOT / "app.py")

@@ -16,8 +16,8 @@ from capwatch import db
 from capwatch.analytics import reference
 from capwatch.cli import app
 from capwatch.db import Database
-from pipelines.load import ingest
-from pipelines.published import extract
+from capwatch.load import ingest
+from capwatch.pipelines.published import extract
 from tests.published_support import (
     ACTIVITY,
     EPHP,

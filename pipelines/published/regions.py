@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.contract import REGIONS
+from capwatch.contract import REGIONS
 
 # The seven regions since April 2019 (Y57, the old South, was split into Y58 and Y59).
 REGION_BY_CODE: dict[str, str] = {

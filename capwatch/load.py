@@ -13,12 +13,14 @@ from typing import Literal
 
 import polars as pl
 
-from capwatch import db
-from pipelines import quality, validate
-from pipelines.contract import InputTable
-from pipelines.normalise import flag_columns, normalise, normalise_distinct
-from pipelines.problems import FileRejected, Problem
-from pipelines.read import (
+from capwatch import db, quality
+from capwatch.contract import InputTable
+from capwatch.load_published import load_published
+from capwatch.pipelines import validate
+from capwatch.pipelines.normalise import flag_columns, normalise, normalise_distinct
+from capwatch.pipelines.problems import FileRejected, Problem
+from capwatch.pipelines.published.readers import is_published
+from capwatch.pipelines.read import (
     ROW,
     ScannedFile,
     discover,
@@ -112,10 +114,8 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
             ],
             seconds=time.perf_counter() - started,
         )
-    if table.columns == ():  # a published file, recognised by its content
-        from pipelines.published.load import load_published
-
-        return load_published(writer, path, table, digest, started)
+    if is_published(table):  # a published file (DM01, ODS), recognised by its content
+        return _load_published(writer, path, table, digest, started)
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_)
@@ -170,6 +170,33 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
         rows_stored=frame.height,
         load_id=load_id,
         notes=scanned.notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _load_published(
+    writer: db.Writer, path: Path, table: InputTable, digest: str, started: float
+) -> FileOutcome:
+    """A published file through `capwatch.load_published`, as a FileOutcome."""
+    try:
+        done = load_published(writer, path, table.name, digest, started)
+    except FileRejected as rejected:
+        return FileOutcome(
+            path,
+            table.name,
+            "rejected",
+            problems=rejected.problems,
+            total_problems=rejected.total,
+            seconds=time.perf_counter() - started,
+        )
+    return FileOutcome(
+        path,
+        table.name,
+        done.status,
+        rows_read=done.rows,
+        rows_stored=done.rows,
+        load_id=done.load_id,
+        notes=done.notes,
         seconds=time.perf_counter() - started,
     )
 

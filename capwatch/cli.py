@@ -77,7 +77,9 @@ def ingest(
     """Load CSV, Excel (.xlsx) or Parquet files. Each file loads whole or not at all.
 
     The table is named by the start of the file name (activity_2020-06.csv → activity).
-    Reference tables load first. A file already loaded (same content) is skipped.
+    Published NHS files are recognised by their content whatever their name: DM01 "Monthly
+    Diagnostics Web File – Provider" workbooks (.xls or .xlsx) and the ODS independent-sector
+    list (ephp). Reference tables load first. A file already loaded (same content) is skipped.
     Exits non-zero if any file was rejected, after loading the good ones.
     """
     from capwatch.load import ingest as run
@@ -110,7 +112,11 @@ def demo(
         bool, typer.Option("--build-only", help="Build the data if missing, do not serve.")
     ] = False,
 ) -> None:
-    """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    """Build the demo data if the database is missing, then serve the dashboard.
+
+    The demo is synthetic 2020 contract data (fictional providers) beside real published NHS
+    England DM01 diagnostics (April 2019 – September 2020, Open Government Licence v3.0).
+    """
     from capwatch import webapp
     from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
@@ -120,9 +126,11 @@ def demo(
         data_dir = db_path.parent / "synthetic"
         typer.echo(f"No database at {db_path}: generating synthetic 2020 data in {data_dir} ...")
         make(data_dir, scale=scale)
-        report = run([data_dir], db_path)
+        published = webapp.published_data()
+        typer.echo(f"... and the published NHS England DM01 extract in {published}")
+        report = run([data_dir, published], db_path)
         if not report.ok:
-            raise _fail("the synthetic data did not load; see the messages above")
+            raise _fail("the demo data did not load; see the messages above")
         typer.echo(f"loaded {report.count('loaded')} files into {db_path}")
     if build_only:
         return

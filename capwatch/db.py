@@ -193,6 +193,7 @@ class LoadRecord:
     file_bytes: int
     rows_read: int
     warnings: str | None = None
+    reader: str = "contract"  # which reader took the file (see load_log.reader)
 
 
 class Writer:
@@ -242,7 +243,9 @@ class Writer:
             )
             self.con.unregister("_incoming")
             self.con.execute(
-                "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO load_log (load_id, table_name, file_name, file_path, file_hash, "
+                "file_bytes, rows_read, rows_stored, warnings, loaded_at, duration_ms, reader) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     load_id,
                     record.table_name,
@@ -255,6 +258,7 @@ class Writer:
                     record.warnings,
                     _utcnow(),
                     (time.perf_counter() - started) * 1000,
+                    record.reader,
                 ],
             )
             self.con.execute("COMMIT")

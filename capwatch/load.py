@@ -15,9 +15,11 @@ import polars as pl
 
 from capwatch import db, quality
 from capwatch.contract import InputTable
+from capwatch.load_published import load_published
 from capwatch.pipelines import validate
 from capwatch.pipelines.normalise import flag_columns, normalise, normalise_distinct
 from capwatch.pipelines.problems import FileRejected, Problem
+from capwatch.pipelines.published.readers import is_published
 from capwatch.pipelines.read import (
     ROW,
     ScannedFile,
@@ -112,6 +114,8 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
             ],
             seconds=time.perf_counter() - started,
         )
+    if is_published(table):  # a published file (DM01, ODS), recognised by its content
+        return _load_published(writer, path, table, digest, started)
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_)
@@ -166,6 +170,33 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
         rows_stored=frame.height,
         load_id=load_id,
         notes=scanned.notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _load_published(
+    writer: db.Writer, path: Path, table: InputTable, digest: str, started: float
+) -> FileOutcome:
+    """A published file through `capwatch.load_published`, as a FileOutcome."""
+    try:
+        done = load_published(writer, path, table.name, digest, started)
+    except FileRejected as rejected:
+        return FileOutcome(
+            path,
+            table.name,
+            "rejected",
+            problems=rejected.problems,
+            total_problems=rejected.total,
+            seconds=time.perf_counter() - started,
+        )
+    return FileOutcome(
+        path,
+        table.name,
+        done.status,
+        rows_read=done.rows,
+        rows_stored=done.rows,
+        load_id=done.load_id,
+        notes=done.notes,
         seconds=time.perf_counter() - started,
     )
 

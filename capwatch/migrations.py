@@ -112,4 +112,50 @@ CREATE TABLE activity_daily (
         """,
         ),
     ),
+    Migration(
+        2,
+        "published NHS data: DM01 diagnostics by month, the ODS independent-sector list, "
+        "and the reader that took each file in the load log",
+        (
+            """
+ALTER TABLE load_log ADD COLUMN "reader" VARCHAR NOT NULL DEFAULT 'contract'
+        """,
+            """
+CREATE TABLE dm01_monthly (
+    "month" DATE NOT NULL,
+    "org_code" VARCHAR NOT NULL,
+    "org_name" VARCHAR NOT NULL,
+    "region_code" VARCHAR NOT NULL,
+    "region_name" VARCHAR NOT NULL,
+    "region" VARCHAR NOT NULL,
+    "diagnostic_id" INTEGER NOT NULL,
+    "test" VARCHAR NOT NULL,
+    "test_name" VARCHAR NOT NULL,
+    "waiting_list" BIGINT NOT NULL,
+    "waiting_6_plus" BIGINT NOT NULL,
+    "waiting_13_plus" BIGINT NOT NULL,
+    "planned_tests" BIGINT NOT NULL,
+    "unscheduled_tests" BIGINT NOT NULL,
+    "waiting_list_tests" BIGINT NOT NULL,
+    "source_row" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("month", "org_code", "test")
+)
+        """,
+            """
+CREATE TABLE ods_independent_orgs (
+    "org_code" VARCHAR NOT NULL,
+    "org_name" VARCHAR NOT NULL,
+    "national_grouping" VARCHAR,
+    "health_geography" VARCHAR,
+    "postcode" VARCHAR,
+    "open_date" DATE,
+    "close_date" DATE,
+    "source_row" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("org_code")
+)
+        """,
+        ),
+    ),
 )

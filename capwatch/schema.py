@@ -77,6 +77,14 @@ TABLES: tuple[Relation, ...] = (
             Column("warnings", "VARCHAR", "Data-quality warnings noted while loading, if any."),
             Column("loaded_at", "TIMESTAMP", "When the load committed (UTC).", True),
             Column("duration_ms", "DOUBLE", "How long reading, checking and storing took.", True),
+            Column(
+                "reader",
+                "VARCHAR",
+                "Which reader took the file: contract (the input contract), dm01_provider (a "
+                "published DM01 workbook), dm01_extract (capwatch's own DM01 extract) or ods_ephp "
+                "(the ODS independent-sector list).",
+                True,
+            ),
         ),
         primary_key=("load_id",),
     ),
@@ -176,6 +184,71 @@ TABLES: tuple[Relation, ...] = (
         ),
     ),
 )
+
+PUBLISHED_TABLES: tuple[Relation, ...] = (
+    Relation(
+        "dm01_monthly",
+        "one row per month × reporting organisation × test",
+        "NHS England's DM01 diagnostics returns as published (Monthly Diagnostics Web File – "
+        "Provider, `Provider by Test` sheet), every organisation: NHS trusts and the "
+        "independent sector. The file's Total rows are checks, not stored. Open Government "
+        "Licence v3.0. Read it through `diagnostics_monthly`.",
+        (
+            Column("month", "DATE", "First day of the month reported.", True),
+            Column(
+                "org_code",
+                "VARCHAR",
+                "Reporting organisation (ODS code: trust, IS org or site).",
+                True,
+            ),
+            Column("org_name", "VARCHAR", "Organisation name as published.", True),
+            Column("region_code", "VARCHAR", "Region code as published (Y56–Y63).", True),
+            Column("region_name", "VARCHAR", "Region name as published.", True),
+            Column("region", "VARCHAR", "One of the seven NHS England regions.", True),
+            Column("diagnostic_id", "INTEGER", "DM01 diagnostic ID (1–15).", True),
+            Column("test", "VARCHAR", "Stable key of the test, e.g. mri, ct.", True),
+            Column("test_name", "VARCHAR", "Test name as published.", True),
+            Column("waiting_list", "BIGINT", "Patients waiting at month end.", True),
+            Column("waiting_6_plus", "BIGINT", "Of them, waiting 6 weeks or more.", True),
+            Column("waiting_13_plus", "BIGINT", "Of them, waiting 13 weeks or more.", True),
+            Column("planned_tests", "BIGINT", "Planned tests / procedures in the month.", True),
+            Column(
+                "unscheduled_tests", "BIGINT", "Unscheduled tests / procedures in the month.", True
+            ),
+            Column(
+                "waiting_list_tests",
+                "BIGINT",
+                "Waiting-list tests / procedures (excluding planned) in the month.",
+                True,
+            ),
+            Column(
+                "source_row", "BIGINT", "Row of the `Provider by Test` sheet it came from.", True
+            ),
+            LOAD_ID,
+        ),
+        primary_key=("month", "org_code", "test"),
+    ),
+    Relation(
+        "ods_independent_orgs",
+        "one row per organisation",
+        "NHS Digital ODS list of independent-sector healthcare providers (`ephp`), as "
+        "published. Used to tell independent-sector organisations from NHS ones. Open "
+        "Government Licence v3.0.",
+        (
+            Column("org_code", "VARCHAR", "Three-character ODS organisation code.", True),
+            Column("org_name", "VARCHAR", "Organisation name.", True),
+            Column("national_grouping", "VARCHAR", "National grouping (legacy region code)."),
+            Column("health_geography", "VARCHAR", "High-level health geography (Q code)."),
+            Column("postcode", "VARCHAR", "Postcode of the head office."),
+            Column("open_date", "DATE", "Date opened."),
+            Column("close_date", "DATE", "Date closed, if closed."),
+            Column("source_row", "BIGINT", "Row of the list it came from.", True),
+            LOAD_ID,
+        ),
+        primary_key=("org_code",),
+    ),
+)
+TABLES = TABLES + PUBLISHED_TABLES
 
 _GEO = (
     Column("provider_code", "VARCHAR", "Provider."),
@@ -351,6 +424,133 @@ SELECT NULL, NULL, provider_code, NULL, 'provider_without_contract',
 FROM providers WHERE provider_code NOT IN (SELECT provider_code FROM contracts)
 """
 
+# Sector: independent if the organisation (a site's first three characters) is in the ODS
+# independent-sector list, or if its code starts with N (the ODS convention for independent
+# sector codes, which also covers organisations newer than the list); otherwise nhs.
+_DIAGNOSTICS_MONTHLY_SQL = """
+SELECT d.month, d.org_code, d.org_name,
+       CASE WHEN o.org_code IS NOT NULL OR d.org_code LIKE 'N%' THEN 'independent' ELSE 'nhs' END
+           AS sector,
+       CASE WHEN o.org_code IS NOT NULL THEN 'ods_list'
+            WHEN d.org_code LIKE 'N%' THEN 'n_code' ELSE 'not_independent' END AS sector_basis,
+       CASE WHEN length(d.org_code) = 5 THEN left(d.org_code, 3) ELSE d.org_code END
+           AS ods_org_code,
+       o.org_name AS ods_org_name,
+       d.region, d.region_code, d.test, d.test_name, d.diagnostic_id,
+       d.waiting_list, d.waiting_6_plus, d.waiting_13_plus,
+       d.planned_tests, d.unscheduled_tests, d.waiting_list_tests,
+       d.planned_tests + d.unscheduled_tests + d.waiting_list_tests AS activity,
+       d.load_id
+FROM dm01_monthly d
+LEFT JOIN ods_independent_orgs o ON o.org_code = left(d.org_code, 3)
+ORDER BY d.month, d.org_code, d.diagnostic_id
+"""
+
+# Every (month, organisation, test) reported in the month or in the same month a year
+# earlier (if that later month is loaded): an organisation that stopped reporting counts as
+# 0 this month, not as missing, so that sums of activity and of baseline cover the same rows.
+_DIAGNOSTICS_VS_BASELINE_SQL = """
+WITH months AS (SELECT DISTINCT month FROM dm01_monthly),
+cur AS (SELECT * FROM diagnostics_monthly),
+keys AS (
+    SELECT month, org_code, test FROM cur
+    UNION
+    SELECT CAST(month + INTERVAL 1 YEAR AS DATE), org_code, test FROM cur
+    WHERE CAST(month + INTERVAL 1 YEAR AS DATE) IN (SELECT month FROM months)
+)
+SELECT k.month, k.org_code, coalesce(c.org_name, b.org_name) AS org_name,
+       coalesce(c.sector, b.sector) AS sector, coalesce(c.region, b.region) AS region,
+       k.test, coalesce(c.test_name, b.test_name) AS test_name,
+       c.org_code IS NOT NULL AS reported,
+       coalesce(c.activity, 0) AS activity,
+       CAST(k.month - INTERVAL 1 YEAR AS DATE) AS baseline_month,
+       CASE WHEN CAST(k.month - INTERVAL 1 YEAR AS DATE) IN (SELECT month FROM months)
+            THEN coalesce(b.activity, 0) END AS baseline_activity,
+       CASE WHEN b.activity > 0 THEN coalesce(c.activity, 0) / b.activity END AS activity_ratio
+FROM keys k
+LEFT JOIN cur c ON c.month = k.month AND c.org_code = k.org_code AND c.test = k.test
+LEFT JOIN cur b ON b.month = CAST(k.month - INTERVAL 1 YEAR AS DATE)
+    AND b.org_code = k.org_code AND b.test = k.test
+ORDER BY k.month, k.org_code, k.test
+"""
+
+_PUBLISHED_VIEWS: tuple[Relation, ...] = (
+    Relation(
+        "diagnostics_monthly",
+        "one row per month × reporting organisation × test",
+        "Published DM01 diagnostics (NHS England, Open Government Licence v3.0) with sector "
+        "and activity. Sector rule: independent if the organisation (a five-character site's "
+        "first three characters) is in the ODS independent-sector list, or its code starts "
+        "with N (the ODS convention for independent-sector codes); otherwise nhs.",
+        (
+            Column("month", "DATE", "First day of the month."),
+            Column("org_code", "VARCHAR", "Reporting organisation (ODS code)."),
+            Column("org_name", "VARCHAR", "Organisation name as published."),
+            Column("sector", "VARCHAR", "independent or nhs (see the rule above)."),
+            Column("sector_basis", "VARCHAR", "ods_list, n_code or not_independent."),
+            Column(
+                "ods_org_code",
+                "VARCHAR",
+                "The organisation reporting: a five-character site's first three characters "
+                "(NT422 → NT4), else org_code.",
+            ),
+            Column(
+                "ods_org_name",
+                "VARCHAR",
+                "That organisation's name in the ODS independent-sector list, if it is there.",
+            ),
+            Column("region", "VARCHAR", "One of the seven NHS England regions."),
+            Column("region_code", "VARCHAR", "Region code as published (Y56–Y63)."),
+            Column("test", "VARCHAR", "Stable key of the test, e.g. mri."),
+            Column("test_name", "VARCHAR", "Test name as published."),
+            Column("diagnostic_id", "INTEGER", "DM01 diagnostic ID (1–15)."),
+            Column("waiting_list", "BIGINT", "Patients waiting at month end."),
+            Column("waiting_6_plus", "BIGINT", "Waiting 6 weeks or more."),
+            Column("waiting_13_plus", "BIGINT", "Waiting 13 weeks or more."),
+            Column("planned_tests", "BIGINT", "Planned tests in the month."),
+            Column("unscheduled_tests", "BIGINT", "Unscheduled tests in the month."),
+            Column("waiting_list_tests", "BIGINT", "Waiting-list tests in the month."),
+            Column(
+                "activity",
+                "BIGINT",
+                "Tests done in the month: planned + unscheduled + waiting-list tests.",
+            ),
+            Column("load_id", "INTEGER", "Load that wrote the row."),
+        ),
+        sql=_DIAGNOSTICS_MONTHLY_SQL,
+    ),
+    Relation(
+        "diagnostics_vs_baseline",
+        "one row per month × organisation × test reported in the month or a year earlier",
+        "Each month's DM01 activity beside the same month one year earlier (the baseline, as "
+        "the NHS measured recovery against 2019/20). An organisation that reported a test a "
+        "year earlier but not this month counts 0 this month.",
+        (
+            Column("month", "DATE", "First day of the month."),
+            Column("org_code", "VARCHAR", "Reporting organisation."),
+            Column("org_name", "VARCHAR", "Organisation name."),
+            Column("sector", "VARCHAR", "independent or nhs."),
+            Column("region", "VARCHAR", "NHS England region."),
+            Column("test", "VARCHAR", "Stable key of the test."),
+            Column("test_name", "VARCHAR", "Test name as published."),
+            Column("reported", "BOOLEAN", "Whether the organisation reported the test this month."),
+            Column("activity", "BIGINT", "Tests done in the month (0 if not reported)."),
+            Column("baseline_month", "DATE", "The same month one year earlier."),
+            Column(
+                "baseline_activity",
+                "BIGINT",
+                "Tests done in the baseline month; empty if that month is not loaded.",
+            ),
+            Column(
+                "activity_ratio",
+                "DOUBLE",
+                "activity ÷ baseline_activity; empty where there is no baseline or it is 0.",
+            ),
+        ),
+        sql=_DIAGNOSTICS_VS_BASELINE_SQL,
+    ),
+)
+
 VIEWS: tuple[Relation, ...] = (
     Relation(
         "activity_weekly",
@@ -450,6 +650,8 @@ VIEWS: tuple[Relation, ...] = (
         sql=_DATA_QUALITY_SQL,
     ),
 )
+
+VIEWS = VIEWS + _PUBLISHED_VIEWS
 
 RELATIONS: tuple[Relation, ...] = TABLES + VIEWS
 

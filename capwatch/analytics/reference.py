@@ -100,14 +100,19 @@ def filter_options(db: Database, filters: Filters | None = None) -> FilterOption
 def load_log(db: Database) -> pl.DataFrame:
     """Every loaded file, newest first."""
     return db.query(
-        "SELECT load_id, table_name, file_name, file_path, rows_read, rows_stored, file_bytes, "
-        "file_hash, warnings, loaded_at, duration_ms FROM load_log ORDER BY load_id DESC"
+        "SELECT load_id, table_name, reader, file_name, file_path, rows_read, rows_stored, "
+        "file_bytes, file_hash, warnings, loaded_at, duration_ms FROM load_log "
+        "ORDER BY load_id DESC"
     )
 
 
 def is_synthetic(db: Database) -> bool:
-    """True when every loaded file came from a `synthetic…` folder (see `_SYNTHETIC_FOLDER`)."""
-    paths = db.query("SELECT file_path FROM load_log")["file_path"].to_list()
+    """True when every loaded contract file came from a `synthetic…` folder (see
+    `_SYNTHETIC_FOLDER`). Published files (DM01, ODS) are real whatever folder they are in, and
+    do not count here: the demo loads real published data beside synthetic contract data."""
+    paths = db.query("SELECT file_path FROM load_log WHERE reader = 'contract'")[
+        "file_path"
+    ].to_list()
     return bool(paths) and all(_SYNTHETIC_FOLDER.search(p.replace("\\", "/")) for p in paths)
 
 

@@ -122,6 +122,8 @@ def loads(
 ) -> None:
     """List every load: id, table, file, rows stored and still live, when, and what replaced
     or retracted it (the `load_history` view)."""
+    import polars as pl
+
     from capwatch.analytics.reference import load_history
     from capwatch.db import Database
     from capwatch.export import csv_bytes
@@ -138,9 +140,11 @@ def loads(
         sys.stdout.buffer.write(csv_bytes(history))
         sys.stdout.buffer.flush()
         return
+    when = "%Y-%m-%d %H:%M:%S"
     shown = history.select(
-        "load_id", "table_name", "file_name", "rows_stored", "rows_live", "loaded_at",
-        "status", "replaces", "superseded_by", "retracted_at",
+        "load_id", "table_name", "file_name", "rows_stored", "rows_live",
+        pl.col("loaded_at").dt.strftime(when), "status", "replaces", "superseded_by",
+        pl.col("retracted_at").dt.strftime(when),
     )  # fmt: skip
     typer.echo(render_table(shown, history.height))
 

@@ -253,7 +253,7 @@ class Writer:
         target = schema.relation(table)
         cols = [c for c in target.column_names if c != "load_id"]
         select = ", ".join(schema.quote(c) for c in cols)
-        archived = f"{table}_replaced" in {r.name for r in schema.REPLACED}
+        archived = history.has_archive(table)
         verb = "INSERT OR REPLACE INTO" if replace_keys and not archived else "INSERT INTO"
         self.con.execute("BEGIN TRANSACTION")
         try:

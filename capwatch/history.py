@@ -155,11 +155,35 @@ def retract(
             f"load {load_id} ({file_name}) was already unloaded on {done[0][0]:%d %b %Y %H:%M} UTC"
         )
     table = schema.stored_table(input_table)
+    removed = con.execute(f"SELECT count(*) FROM {table} WHERE load_id = ?", [load_id]).fetchall()
+    con.execute(f"DELETE FROM {table} WHERE load_id = ?", [load_id])
+    restored = _restore(con, table, load_id) if has_archive(table) else []
+    problems = dangling(con)
+    if problems:
+        raise UnloadRefused(
+            f"cannot unload load {load_id} ({file_name}): "
+            + "; ".join(problems)
+            + ". Unload those loads first, or load a corrected "
+            f"{input_table} file with `capwatch ingest --replace`"
+        )
+    names = _file_names(con, [old for old, _ in restored])
+    changes = [Change(load_id, "retracted", None, int(removed[0][0]), 0, file_name)]
+    changes += [Change(old, "restored", load_id, 0, n, names.get(old, "")) for old, n in restored]
+    _record(con, changes, when, note)
+    return changes
+
+
+def has_archive(table: str) -> bool:
+    """Whether rows of `table` replaced by a later load are kept (`<table>_replaced`)."""
+    return f"{table}_replaced" in {r.name for r in schema.REPLACED}
+
+
+def _restore(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> list[tuple[int, int]]:
+    """After `load_id`'s rows left `table`: drop its own archived rows, and put back the rows
+    it had replaced. Returns (load whose rows came back, rows) pairs."""
     archive = f"{table}_replaced"
     key = schema.replace_key(table)
     cols = ", ".join(q(c) for c in schema.relation(table).column_names)
-    removed = con.execute(f"SELECT count(*) FROM {table} WHERE load_id = ?", [load_id]).fetchall()
-    con.execute(f"DELETE FROM {table} WHERE load_id = ?", [load_id])
     # Its own rows that later loads replaced can never come back.
     con.execute(f"DELETE FROM {archive} WHERE load_id = ?", [load_id])
     # Rows it replaced come back where nothing has taken their place since; where a later load
@@ -180,19 +204,7 @@ def retract(
         [load_id],
     )
     con.execute(f"DELETE FROM {archive} WHERE replaced_by = ?", [load_id])
-    problems = dangling(con)
-    if problems:
-        raise UnloadRefused(
-            f"cannot unload load {load_id} ({file_name}): "
-            + "; ".join(problems)
-            + ". Unload those loads first, or load a corrected "
-            f"{input_table} file with `capwatch ingest --replace`"
-        )
-    names = _file_names(con, [old for old, _ in restored])
-    changes = [Change(load_id, "retracted", None, int(removed[0][0]), 0, file_name)]
-    changes += [Change(old, "restored", load_id, 0, n, names.get(old, "")) for old, n in restored]
-    _record(con, changes, when, note)
-    return changes
+    return [(int(old), int(n)) for old, n in restored]
 
 
 def current_loads_with_hash(
@@ -210,6 +222,9 @@ def current_loads_with_hash(
     ).fetchall()
     for load_id, input_table, file_name, rows_stored in candidates:
         table = schema.stored_table(input_table)
+        if not has_archive(table):  # a table whose rows are never replaced: always in place
+            out.append((load_id, file_name))
+            continue
         (live,) = con.execute(
             f"SELECT count(*) FROM {table} WHERE load_id = ?", [load_id]
         ).fetchall()[0]

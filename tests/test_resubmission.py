@@ -13,16 +13,20 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from capwatch import db
 from capwatch.cli import app
 from capwatch.errors import UnloadRefused
-from pipelines.load import ingest
+from pipelines.contract import INPUT_TABLES
+from pipelines.load import ingest, load_file
 from tests import tiny
 
 DATA_TABLES = ("providers", "sites", "contracts", "unit_prices", "capacity", "activity_daily")
 JUN1, JUN15 = date(2020, 6, 1), date(2020, 6, 15)
+CAP_HEADER = "site_code,service_line,activity_type,week_start,capacity_units\n"
 
 # The provider resends NX201's day-case capacity for 15 June (1,000 was a typo for 100) and
 # NX101's diagnostics activity for 2 June (4 MRI, not 3, and 1 CT it had left out).
@@ -305,3 +309,87 @@ def test_the_cli_lists_loads_and_unloads_one(database: Path, tmp_path: Path) -> 
     )
     unknown = runner.invoke(app, ["unload", "99", "--db", str(database)])
     assert unknown.exit_code == 1
+
+
+# ---- any sequence of replacements and unloads, against a model ---------------------------------
+
+KEYS = [
+    ("NX102", date(2020, 6, 1)),  # load 5 holds this one (20 units)
+    ("NX102", date(2020, 6, 8)),
+    ("NX102", date(2020, 6, 15)),
+    ("NX101", date(2020, 6, 8)),
+]
+operation = st.one_of(
+    st.tuples(
+        st.just("load"),
+        st.dictionaries(st.sampled_from(range(len(KEYS))), st.integers(0, 99), min_size=1),
+    ),
+    st.tuples(st.just("unload"), st.integers(0, 7)),
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(operation, min_size=1, max_size=8))
+@example([("load", {1: 1}), ("load", {1: 2}), ("load", {1: 3}), ("unload", 2)])  # the middle one
+@example([("load", {0: 1, 1: 1}), ("unload", 0), ("unload", 1), ("unload", 1)])
+def test_any_sequence_of_replacements_and_unloads_leaves_the_latest_live_load_at_each_key(
+    base: Path, tmp_path: Path, operations: list[tuple[str, object]]
+) -> None:
+    """Model: at each key, the value of the most recent load holding it that is not retracted.
+    Load 5 (the tiny capacity file) starts with 20 units at NX102, 1 June. Every operation
+    runs in one write session, each in its own transaction, as `capwatch ingest` does."""
+    path = tmp_path / "model.duckdb"
+    shutil.copyfile(base, path)
+    capacity = next(t for t in INPUT_TABLES if t.name == "capacity")
+    loads: dict[int, dict[int, int]] = {5: {0: 20}}
+    retracted: set[int] = set()
+    with db.write_session(path) as writer:
+        for step, (kind, arg) in enumerate(operations):
+            if kind == "load":
+                rows = "".join(
+                    f"{KEYS[k][0]},diagnostics,,{KEYS[k][1]},{v}\n" for k, v in sorted(arg.items())
+                )
+                file = tmp_path / f"capacity_{step}.csv"
+                file.write_text(CAP_HEADER + rows)
+                outcome = load_file(writer, file, capacity, replace=True)
+                if outcome.status == "skipped":  # the same content as a load still in place
+                    continue
+                assert outcome.status == "loaded", outcome.problems
+                loads[outcome.load_id] = dict(arg)
+            else:
+                target = sorted(loads)[arg % len(loads)]
+                if target in retracted:
+                    with pytest.raises(UnloadRefused):
+                        writer.unload(target)
+                    continue
+                writer.unload(target)
+                retracted.add(target)
+        got = {
+            (site, week): (units, load_id)
+            for site, week, units, load_id in writer.query(
+                "SELECT site_code, week_start, capacity_units, load_id FROM capacity "
+                "WHERE service_line = 'diagnostics' AND activity_type = ''"
+            ).rows()
+            if (site, week) in KEYS
+        }
+        archived = writer.query("SELECT count(*) AS n FROM capacity_replaced")["n"].item()
+    expected = {}
+    for k in range(len(KEYS)):
+        holders = [i for i in sorted(loads) if k in loads[i] and i not in retracted]
+        if holders:
+            expected[KEYS[k]] = (loads[holders[-1]][k], holders[-1])
+    assert got == expected
+    # Kept aside: each key's rows of loads still in place, other than the one that is live.
+    assert archived == sum(
+        1
+        for k in range(len(KEYS))
+        for i in loads
+        if k in loads[i] and i not in retracted and expected[KEYS[k]][1] != i
+    )
+    live = dict(db.Database(path).query("SELECT load_id, rows_live FROM load_history").rows())
+    for load_id in loads:
+        assert live[load_id] == sum(v[1] == load_id for v in expected.values()) + (
+            4 if load_id == 5 and load_id not in retracted else 0  # its other 4 rows
+        )

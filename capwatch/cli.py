@@ -36,9 +36,6 @@ DbOption = Annotated[
     ),
 ]
 
-APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
-DEMO_DATA = Path("data") / "synthetic"
-
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"capwatch: {message}", err=True, fg=typer.colors.RED)
@@ -92,7 +89,7 @@ def ingest(
     Reference tables load first. A file already loaded (same content) is skipped.
     Exits non-zero if any file was rejected, after loading the good ones.
     """
-    from pipelines.load import ingest as run
+    from capwatch.load import ingest as run
 
     db_path = config.resolve_db_path(db)
     started = time.perf_counter()
@@ -184,8 +181,9 @@ def demo(
     ] = False,
 ) -> None:
     """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    from capwatch import webapp
+    from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
-    from pipelines.load import ingest as run
 
     db_path = config.resolve_db_path(db)
     if not db_path.exists():
@@ -201,12 +199,15 @@ def demo(
     typer.echo(f"Serving capwatch on http://localhost:{port} (Ctrl+C to stop)")
     env = {**os.environ, config.DB_ENV_VAR: str(db_path.resolve())}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+        sys.executable, "-m", "streamlit", "run", str(webapp.entry_script()),
+        *webapp.streamlit_options(),
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     try:
-        raise typer.Exit(subprocess.call(cmd, env=env, cwd=APP_FILE.parent))
+        # Served from the current folder, which holds the user's .streamlit/secrets.toml,
+        # access file and audit log (relative settings resolve against it).
+        raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
@@ -227,13 +228,10 @@ def export(
 
 
 @app.command()
-def schema(
-    db: DbOption = None,
-) -> None:
+def schema() -> None:
     """Print the data dictionary: every documented table and view, its grain and columns."""
     from capwatch.schema import dictionary_markdown
 
-    del db  # the dictionary is the code's; `--db` is accepted for symmetry with other commands
     typer.echo(dictionary_markdown())
 
 
@@ -309,6 +307,7 @@ def sql(
     import shutil
 
     from capwatch.sandbox import Limits, run_query
+    from capwatch.sandbox.client import OutputFormat
     from capwatch.sandbox.table import render_table
 
     if fmt not in ("table", "csv", "json"):
@@ -326,7 +325,8 @@ def sql(
         else:
             out.write_text(text, encoding="utf-8")
         return
-    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=fmt)  # type: ignore[arg-type]
+    output_format: OutputFormat = "csv" if fmt == "csv" else "json"
+    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=output_format)
     try:
         assert result.output_path is not None
         if out is None:

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from capwatch.config import SETTINGS
+from capwatch.contract import INPUT_TABLES
 from capwatch.schema import dictionary_markdown
-from pipelines.contract import INPUT_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -89,8 +89,13 @@ def render(readme: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", flags=re.DOTALL)
         if not pattern.search(readme):
             raise ValueError(f"README has no {name} section markers")
-        readme = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), readme)
+        readme = _fill(pattern, readme, make())
     return readme
+
+
+def _fill(pattern: re.Pattern[str], readme: str, body: str) -> str:
+    """Put `body` between the markers `pattern` matches (taken literally, not as a template)."""
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), readme)
 
 
 def main() -> int:

@@ -7,18 +7,28 @@ them back: an unload restores the figures as they were before that load. Every c
 recorded in `load_changes`, with the rows taken out and put in.
 
 These functions run inside a transaction the caller (`capwatch.db.Writer`) opened on its
-private copy of the database; nothing here opens DuckDB.
+private copy of the database; nothing here opens DuckDB or imports it (see `Connection`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-import duckdb
+from typing import Any, Protocol
 
 from capwatch import schema
 from capwatch.errors import UnloadRefused
+
+
+class _Result(Protocol):
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What is used of the writer's DuckDB connection."""
+
+    def execute(self, query: str, parameters: object = ...) -> _Result: ...
+
 
 q = schema.quote
 
@@ -50,9 +60,7 @@ def _match(left: str, right: str, key: tuple[str, ...]) -> str:
     return " AND ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in key)
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection, changes: list[Change], when: datetime, note: str | None
-) -> None:
+def _record(con: Connection, changes: list[Change], when: datetime, note: str | None) -> None:
     for c in changes:
         con.execute(
             "INSERT INTO load_changes SELECT coalesce(max(change_id), 0) + 1, ?, ?, ?, ?, ?, ?, ? "
@@ -61,7 +69,7 @@ def _record(
         )
 
 
-def _file_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, str]:
+def _file_names(con: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = con.execute(
@@ -71,7 +79,7 @@ def _file_names(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, str
 
 
 def supersede(
-    con: duckdb.DuckDBPyConnection, table: str, incoming: str, load_id: int, when: datetime
+    con: Connection, table: str, incoming: str, load_id: int, when: datetime
 ) -> list[Change]:
     """Move the rows of `table` that share a replace key with the relation `incoming` (the new
     load's rows, not yet inserted) to the archive, and record who replaced whom."""
@@ -119,7 +127,7 @@ _REFERENCES = (
 )
 
 
-def dangling(con: duckdb.DuckDBPyConnection) -> list[str]:
+def dangling(con: Connection) -> list[str]:
     """Rows that name a provider or site no stored row provides, described per table."""
     found: list[str] = []
     for table, column, target, what in _REFERENCES:
@@ -135,9 +143,7 @@ def dangling(con: duckdb.DuckDBPyConnection) -> list[str]:
     return found
 
 
-def retract(
-    con: duckdb.DuckDBPyConnection, load_id: int, when: datetime, note: str | None
-) -> list[Change]:
+def retract(con: Connection, load_id: int, when: datetime, note: str | None) -> list[Change]:
     """Take a load's rows out and put back the rows it had replaced; refuse (UnloadRefused)
     when that would leave rows pointing at nothing. The caller rolls back on any error."""
     found = con.execute(
@@ -178,7 +184,7 @@ def has_archive(table: str) -> bool:
     return f"{table}_replaced" in {r.name for r in schema.REPLACED}
 
 
-def _restore(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> list[tuple[int, int]]:
+def _restore(con: Connection, table: str, load_id: int) -> list[tuple[int, int]]:
     """After `load_id`'s rows left `table`: drop its own archived rows, and put back the rows
     it had replaced. Returns (load whose rows came back, rows) pairs."""
     archive = f"{table}_replaced"
@@ -207,9 +213,7 @@ def _restore(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> list[t
     return [(int(old), int(n)) for old, n in restored]
 
 
-def current_loads_with_hash(
-    con: duckdb.DuckDBPyConnection, file_hash: str
-) -> list[tuple[int, str]]:
+def current_loads_with_hash(con: Connection, file_hash: str) -> list[tuple[int, str]]:
     """Earlier loads of this content whose rows are all still in place (load_id, file_name):
     loading the file again would change nothing. A retracted or (partly) replaced load of the
     same content may be loaded again."""

@@ -77,7 +77,7 @@ def _show_result(sql: str, result: QueryResult) -> None:
             mime="text/csv",
             icon=":material/download:",
             key="sql_download",
-            on_click=auth.record_download,  # audited: file, rows and the query
+            on_click=auth.audit_download,  # audited: file, rows and the query
             args=("sql", name, result.total_rows, {"query": sql}),
         )
     if shown and st.toggle("Quick chart of the rows shown", key="sql_chart"):

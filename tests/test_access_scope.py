@@ -250,9 +250,9 @@ def test_flag_evidence_of_another_regions_provider_is_empty(db, scoped, foreign)
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    from tests import tiny_dataset
+    from tests import hand_worked
 
-    return Database(tiny_dataset.build(tmp_path_factory.mktemp("scope_tiny")))
+    return Database(hand_worked.build(tmp_path_factory.mktemp("scope_tiny")))
 
 
 def test_a_provider_seen_through_one_of_its_sites(tiny) -> None:

@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from capwatch import config, db
-from pipelines.load import ingest
-from tests import tiny
+from capwatch.load import ingest
+from tests import untidy_returns
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 pytestmark = pytest.mark.usefixtures("apptest_navigation")
@@ -22,21 +22,21 @@ def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     second activity file, then unloaded."""
     folder = tmp_path_factory.mktemp("history")
     path = folder / "capacity.duckdb"
-    assert ingest([tiny.write(folder / "tiny")], path).ok
+    assert ingest([untidy_returns.write(folder / "tiny")], path).ok
     fix = {
         "capacity_fix.csv": (
             "site_code,service_line,activity_type,week_start,capacity_units\n"
             "NX102,diagnostics,,2020-06-01,25\n"
         )
     }
-    assert ingest([tiny.write(folder / "fix", fix)], path, replace=True).ok
+    assert ingest([untidy_returns.write(folder / "fix", fix)], path, replace=True).ok
     extra = {
         "activity_2020-06-extra.csv": (
             "site_code,service_line,activity_type,activity_date,funding,units\n"
             "NX102,diagnostics,ct,2020-06-05,nhs,4\n"
         )
     }
-    assert ingest([tiny.write(folder / "extra", extra)], path).ok
+    assert ingest([untidy_returns.write(folder / "extra", extra)], path).ok
     with db.write_session(path) as writer:
         writer.unload(8, "sent by mistake")
     return path

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from capwatch import docs
 from capwatch.cli import app
-from pipelines.contract import INPUT_TABLES, template_csv
+from capwatch.contract import INPUT_TABLES, template_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 

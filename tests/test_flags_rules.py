@@ -30,7 +30,7 @@ from capwatch.analytics.flags import FlagRuleError, compute_flags, parse_params
 from capwatch.analytics.flags.data import complete_weeks
 from capwatch.analytics.flags.engine import FLAG_COLUMNS
 from capwatch.db import Database
-from pipelines.load import ingest
+from capwatch.load import ingest
 
 W1 = date(2020, 6, 1)
 WEEKS = [W1 + timedelta(weeks=i) for i in range(9)]  # W9 is partial

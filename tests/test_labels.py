@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from capwatch import db
-from pipelines.load import ingest
-from pipelines.normalise import activity_key
-from tests import tiny
+from capwatch.load import ingest
+from capwatch.pipelines.normalise import activity_key
+from tests import untidy_returns
 
 REAL_DM01 = (
     Path(__file__).resolve().parents[2]
@@ -103,8 +103,8 @@ WEEK = date(2020, 6, 22)
 def labelled_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("labels")
     path = folder / "capacity.duckdb"
-    assert ingest([tiny.write(folder / "tiny")], path).ok
-    report = ingest([tiny.write(folder / "labelled", LABELLED)], path)
+    assert ingest([untidy_returns.write(folder / "tiny")], path).ok
+    report = ingest([untidy_returns.write(folder / "labelled", LABELLED)], path)
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]
     return path
 

@@ -13,7 +13,7 @@ from capwatch import config
 from capwatch.db import Database
 from capwatch.synthetic import expected_good_providers, expected_poor_providers
 from capwatch.ui import format
-from tests import tiny_dataset
+from tests import hand_worked
 from tests.conftest import SYNTHETIC_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_dataset.build(tmp_path_factory.mktemp("pages"))
+    return hand_worked.build(tmp_path_factory.mktemp("pages"))
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Resubmission (`ingest --replace`) and retraction (`unload`) on the tiny dataset.
 
-Figures are worked out by hand from tests/tiny.py (loads 1-6) and the corrections below;
+Figures are worked out by hand from tests/untidy_returns.py (loads 1-6) and the corrections below;
 prices: diagnostics £100 (MRI £200), day case £1,000.
 """
 
@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from capwatch import db
 from capwatch.cli import app
+from capwatch.contract import INPUT_TABLES
 from capwatch.errors import UnloadRefused
-from pipelines.contract import INPUT_TABLES
-from pipelines.load import ingest, load_file
-from tests import tiny
+from capwatch.load import ingest, load_file
+from tests import untidy_returns
 
 DATA_TABLES = ("providers", "sites", "contracts", "unit_prices", "capacity", "activity_daily")
 JUN1, JUN15 = date(2020, 6, 1), date(2020, 6, 15)
@@ -47,7 +47,7 @@ CORRECTIONS = {
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("resubmission")
     path = folder / "capacity.duckdb"
-    assert ingest([tiny.write(folder / "tiny")], path).ok
+    assert ingest([untidy_returns.write(folder / "tiny")], path).ok
     return path
 
 
@@ -59,7 +59,7 @@ def database(base: Path, tmp_path: Path) -> Path:
 
 
 def corrections(tmp_path: Path) -> Path:
-    return tiny.write(tmp_path / "corrections", CORRECTIONS)
+    return untidy_returns.write(tmp_path / "corrections", CORRECTIONS)
 
 
 def weekly(path: Path) -> pl.DataFrame:
@@ -194,7 +194,7 @@ def test_an_unload_takes_exactly_that_loads_rows_and_the_file_may_be_loaded_agai
     # The same content again is no longer "already loaded": it loads, as load 7.
     again = tmp_path / "again"
     again.mkdir()
-    (again / "activity_2020-06.csv").write_text(tiny.FILES["activity_2020-06.csv"])
+    (again / "activity_2020-06.csv").write_text(untidy_returns.FILES["activity_2020-06.csv"])
     report = ingest([again], database)
     assert [(o.status, o.load_id) for o in report.outcomes] == [("loaded", 7)]
     assert weekly(database).to_dicts() == before_weekly.to_dicts()
@@ -207,7 +207,7 @@ def test_an_unload_takes_exactly_that_loads_rows_and_the_file_may_be_loaded_agai
 def test_a_chain_of_replacements_unwinds_whatever_the_order(database: Path, tmp_path: Path) -> None:
     def capacity(units: int) -> Path:
         folder = tmp_path / f"capacity_{units}"
-        return tiny.write(
+        return untidy_returns.write(
             folder,
             {
                 f"capacity_{units}.csv": (
@@ -262,7 +262,7 @@ def test_a_retraction_that_would_leave_rows_pointing_at_nothing_is_refused(
 def test_a_newer_reference_file_is_recorded_as_replacing_rows_and_an_unload_puts_them_back(
     database: Path, tmp_path: Path
 ) -> None:
-    folder = tiny.write(
+    folder = untidy_returns.write(
         tmp_path / "renamed",
         {
             "providers_renamed.csv": (

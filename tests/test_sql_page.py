@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from capwatch import config, schema
 from capwatch.analytics.examples import EXAMPLES
-from tests import tiny_dataset
+from tests import hand_worked
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_dataset.build(tmp_path_factory.mktemp("sqlpage"))
+    return hand_worked.build(tmp_path_factory.mktemp("sqlpage"))
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ import polars as pl
 import pytest
 
 from capwatch import db, schema
-from pipelines.load import ingest
-from tests import tiny
+from capwatch.load import ingest
+from tests import untidy_returns
 
 
 def _duckdb_cli() -> str | None:
@@ -73,7 +73,7 @@ def assert_every_relation_answers_in_duckdb_1(path: Path) -> None:
 
 def test_a_freshly_built_database_opens_in_duckdb_1_with_every_view(tmp_path: Path) -> None:
     path = tmp_path / "capacity.duckdb"
-    assert ingest([tiny.write(tmp_path / "tiny")], path).ok
+    assert ingest([untidy_returns.write(tmp_path / "tiny")], path).ok
     assert db.storage_version(path) == f"{db.STORAGE_VERSION}+"
     assert_every_relation_answers_in_duckdb_1(path)
 
@@ -92,8 +92,8 @@ def test_the_synthetic_database_opens_in_duckdb_1_with_every_view(synthetic_db: 
 
 def test_the_file_stays_readable_after_a_replacement_and_an_unload(tmp_path: Path) -> None:
     path = tmp_path / "capacity.duckdb"
-    assert ingest([tiny.write(tmp_path / "tiny")], path).ok
-    fix = tiny.write(
+    assert ingest([untidy_returns.write(tmp_path / "tiny")], path).ok
+    fix = untidy_returns.write(
         tmp_path / "fix",
         {
             "capacity_fix.csv": (

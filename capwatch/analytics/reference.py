@@ -18,8 +18,8 @@ import polars as pl
 
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.utilisation import provider_scope
+from capwatch.contract import INPUT_TABLES, SERVICE_LINES, template_csv
 from capwatch.db import Database
-from pipelines.contract import INPUT_TABLES, SERVICE_LINES, template_csv
 
 # A load counts as the synthetic set when every file came from a folder whose name starts with
 # "synthetic" (`capwatch demo` writes to data/synthetic/; tests use synthetic*/ temp folders).
@@ -136,7 +136,8 @@ class Coverage:
 
 def last_loaded(db: Database) -> datetime | None:
     """When the last file was loaded (UTC), None if nothing is loaded."""
-    return db.scalar("SELECT max(loaded_at) FROM load_log")
+    loaded: datetime | None = db.scalar("SELECT max(loaded_at) FROM load_log")
+    return loaded
 
 
 def coverage(db: Database, filters: Filters | None = None) -> Coverage:

@@ -10,6 +10,7 @@ parameter form and returns the overrides to pass to the engine.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
@@ -52,6 +53,11 @@ _SHOWN = (
 # --------------------------------------------------------------------------------------------
 
 
+def _choice_label(choices: tuple[str, ...]) -> Callable[[int], str]:
+    """How a parameter whose whole values name options shows option `i`."""
+    return lambda i: choices[i].capitalize()
+
+
 def _widget_key(key: str, rule_name: str, param: str) -> str:
     return f"{key}:param:{rule_name}.{param}"
 
@@ -78,7 +84,7 @@ def rule_parameters(*, key: str) -> Overrides:
                             p.label.split(" (")[0],
                             options=list(range(len(p.choices))),
                             index=int(p.default),
-                            format_func=lambda i, c=p.choices: c[i].capitalize(),
+                            format_func=_choice_label(p.choices),
                             key=wkey,
                             help=tip,
                         )
@@ -245,7 +251,7 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         st.success("No flags under these filters and rule settings.", icon=":material/check:")
         return
     shown = _filtered(flags, key)
-    money = shown["money_at_stake_gbp"].sum()
+    money = float(shown["money_at_stake_gbp"].sum())
     st.caption(
         f"{shown.height:,} of {flags.height:,} flags on {shown['provider_code'].n_unique()} "
         f"providers; {format.gbp(money, short=True)} at stake summed over the flags shown "

@@ -28,7 +28,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -313,7 +313,8 @@ def spc_flags(data: FlagData, p: Mapping[str, float]) -> pl.DataFrame:
             if ((picked["shift"] == -1) | (picked["trend"] == -1)).any()
             else "low"
         )
-        start, end = picked["week_start"].min(), picked["week_start"].max()
+        start = cast(date, picked["week_start"].min())  # picked is not empty
+        end = cast(date, picked["week_start"].max())
         icon = spc.variation_icon(chart)
         signals = _spc_signals(chart, picked)
         rows.append(
@@ -325,7 +326,7 @@ def spc_flags(data: FlagData, p: Mapping[str, float]) -> pl.DataFrame:
                 "subject_code": f"{code}/{line}",
                 "service_line": line,
                 "period_start": start,
-                "period_end": _sunday(end),  # type: ignore[arg-type]
+                "period_end": _sunday(end),
                 "weeks": picked.height,
                 "measure": "utilisation",
                 "value": latest["utilisation"],
@@ -348,8 +349,8 @@ def spc_flags(data: FlagData, p: Mapping[str, float]) -> pl.DataFrame:
                 ),
                 "explanation": (
                     f"{_who(base)}'s weekly {explain.line(line)} utilisation shows special "
-                    f"cause concern in the weeks {explain.day(start)} to "  # type: ignore[arg-type]
-                    f"{explain.day(_sunday(end))}: {', '.join(signals)}. "  # type: ignore[arg-type]
+                    f"cause concern in the weeks {explain.day(start)} to "
+                    f"{explain.day(_sunday(end))}: {', '.join(signals)}. "
                     f"Mean {explain.pct(latest['mean'])}, lower process limit "
                     f"{explain.pct(latest['lower_limit'])}; the latest week "
                     f"({explain.day(latest['week_start'])}) was "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -100,8 +101,9 @@ def funnel_data(
         data.providers.select("provider_code", "provider_name"), on="provider_code", how="left"
     )
     rate, phi, tau2 = (points[c][0] for c in ("national_rate", "phi", "tau2"))
-    low, high = points["capacity_units"].min(), points["capacity_units"].max()
-    sizes = _log_steps(max(float(low) / 2, 1.0), float(high) * 1.2, 80)  # type: ignore[arg-type]
+    low = cast(float, points["capacity_units"].min())  # not empty, so a number
+    high = cast(float, points["capacity_units"].max())
+    sizes = _log_steps(max(low / 2, 1.0), high * 1.2, 80)
     curve = pl.DataFrame(
         {
             "capacity_units": sizes,

@@ -152,9 +152,15 @@ def xmr(
     n = len(values)
     good = 1 if higher_is_better else -1
     side = [_side(v, lim.mean) if lim.mean is not None else 0 for v in values]
-    if lim.upper is not None and lim.lower is not None:
-        outside = [(v > lim.upper) - (v < lim.lower) for v in values]
-        near = [(v > lim.upper_near) - (v < lim.lower_near) for v in values]  # type: ignore[operator]
+    upper, lower, upper_near, lower_near = lim.upper, lim.lower, lim.upper_near, lim.lower_near
+    if (
+        upper is not None
+        and lower is not None
+        and upper_near is not None
+        and lower_near is not None
+    ):
+        outside = [(v > upper) - (v < lower) for v in values]
+        near = [(v > upper_near) - (v < lower_near) for v in values]
     else:
         outside = [0] * n
         near = [0] * n

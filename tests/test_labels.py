@@ -184,3 +184,23 @@ def test_the_activity_type_table_shows_the_label_and_keeps_the_key(labelled_db: 
     assert rows.select("activity_type", "activity_label", "nhs_units", "capacity_units").rows() == [
         ("t_o", "T&O", 3, 10)
     ]
+
+
+@pytest.mark.usefixtures("apptest_navigation")
+def test_the_service_lines_page_shows_labels_as_written(
+    labelled_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from capwatch import config
+
+    monkeypatch.setenv(config.DB_ENV_VAR, str(labelled_db))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"))
+    at.run()
+    at.switch_page("pages/service_lines.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = next(d.value for d in at.dataframe if "nhs_units_meeting_capacity" in d.value.columns)
+    rows = shown.set_index(["service_line", "activity_type"])
+    assert rows.loc[("day_case", "T&O"), "nhs_units"] == 3  # the label, not the key t_o
+    assert rows.loc[("day_case", "T&O"), "capacity_units"] == 10
+    assert ("day_case", "t_o") not in rows.index

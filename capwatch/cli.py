@@ -245,41 +245,97 @@ def migrate(db: DbOption = None) -> None:
     typer.echo(f"{db_path} is at schema version {database.SCHEMA_VERSION}")
 
 
+RuleOption = Annotated[
+    list[str] | None,
+    typer.Option("--rule", help="Rule to run (repeatable); all rules when omitted."),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="Override a rule parameter as RULE.KEY=VALUE (repeatable), e.g. "
+        "low_utilisation.threshold=0.25 or funnel.overdispersion=multiplicative.",
+    ),
+]
+
+
 @app.command()
 def flags(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (every field).")],
     db: DbOption = None,
-    rule: Annotated[
-        list[str] | None,
-        typer.Option("--rule", help="Rule to run (repeatable); all rules when omitted."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param", help="Override a rule parameter, e.g. low_utilisation.threshold=0.25."
-        ),
-    ] = None,
+    rule: RuleOption = None,
+    param: ParamOption = None,
 ) -> None:
     """Run the flag rules over every loaded week and write every flag to CSV."""
     from capwatch.analytics.filters import Filters
-    from capwatch.analytics.flags import compute_flags, parse_params
+    from capwatch.analytics.flags import parse_params, run_flags
     from capwatch.db import Database
     from capwatch.export import csv_bytes
 
     overrides = parse_params(param or [])
     reader = Database(config.resolve_db_path(db))
     try:
-        found = compute_flags(reader, Filters(), rules=rule or None, params=overrides)
+        run = run_flags(reader, Filters(), rules=rule or None, params=overrides)
     finally:
         reader.close()
+    found = run.flags
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(csv_bytes(found))
     providers = found["provider_code"].n_unique() if found.height else 0
     money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
+    notes = "".join(f" Note: {note}" for note in run.notes)  # one line, notes included
     typer.echo(
         f"wrote {found.height:,} flags on {providers} providers to {out} "
-        f"(£{money:,.0f} at stake, summed over flags, which overlap)"
+        f"(£{money:,.0f} at stake, summed over flags, which overlap).{notes}"
     )
+
+
+@app.command()
+def backtest(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="CSV to write: one row per contract × rule (every field)."),
+    ],
+    db: DbOption = None,
+    rule: RuleOption = None,
+    param: ParamOption = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option("--summary", help="Also write the per-rule summary to this CSV."),
+    ] = None,
+    warmup_weeks: Annotated[
+        int,
+        typer.Option(
+            "--warmup-weeks",
+            help="Start the replay at the first week with this many complete weeks of data "
+            "(1: from the first week).",
+        ),
+    ] = 1,
+) -> None:
+    """Would the flags have called the removals? Replay the rules week by week (data up to
+    each week only) against every removed contract: hits, misses and weeks of warning."""
+    from capwatch.analytics.flags import parse_params
+    from capwatch.analytics.flags.backtest import backtest as run_backtest
+    from capwatch.analytics.flags.backtest import summary_lines
+    from capwatch.db import Database
+    from capwatch.export import csv_bytes
+
+    overrides = parse_params(param or [])
+    reader = Database(config.resolve_db_path(db))
+    try:
+        result = run_backtest(
+            reader, rules=rule or None, params=overrides, warmup_weeks=warmup_weeks
+        )
+    finally:
+        reader.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(csv_bytes(result.detail))
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_bytes(csv_bytes(result.summary))
+    for line in summary_lines(result):
+        typer.echo(line)
+    typer.echo(f"wrote {result.detail.height:,} rows (contract × rule) to {out}")
 
 
 @app.command()

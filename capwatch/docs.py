@@ -1,4 +1,5 @@
-"""Generated README sections: the input contract, the data dictionary and the settings.
+"""Generated README sections: the input contract, the data dictionary, the flag rules (from
+the rules registry) and the settings.
 
 The README holds each between `<!-- BEGIN name -->` and `<!-- END name -->` markers; a test
 fails when they drift from the code. Refresh them with `python -m capwatch.docs`.
@@ -43,21 +44,29 @@ def input_contract_markdown() -> str:
 
 
 def flag_rules_markdown() -> str:
-    """Every flag rule with its parameters, defaults and bounds."""
+    """Every flag rule of the registry: what it looks for, its parameters (defaults, bounds or
+    named choices), how it grades a flag, the money it puts at stake and its evidence chart."""
     from capwatch.analytics.flags.rules import RULES
 
+    charts = {
+        "spc": "the XmR chart of the provider's weekly utilisation",
+        "funnel": "the funnel plot of the service line, the provider highlighted",
+        "threshold": "weekly NHS utilisation against the threshold, flagged weeks shaded",
+        "value": "weekly contract value against the reference value of the NHS work",
+    }
     lines: list[str] = []
     for r in RULES:
         lines += [f"#### {r.title} (`{r.name}`)", "", r.description, ""]
         lines += ["| parameter | default | range | meaning |", "|---|---|---|---|"]
         for p in r.params:
-            if p.choices:
-                default = p.choices[int(p.default)]
-                span = " / ".join(p.choices)
-            else:
-                default, span = f"{p.default:g}", f"{p.minimum:g} – {p.maximum:g}"
-            lines.append(f"| `{r.name}.{p.key}` | {default} | {span} | {p.help} |")
-        lines.append("")
+            lines.append(
+                f"| `{r.name}.{p.key}` | {p.describe_default()} | {p.describe_range()} | {p.help} |"
+            )
+        lines += [
+            "",
+            f"Severity: {r.severity} Money at stake: {r.money} Evidence: {charts[r.chart]}.",
+            "",
+        ]
     return "\n".join(lines)
 
 

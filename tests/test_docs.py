@@ -42,6 +42,7 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
         "demo",
         "export",
         "flags",
+        "backtest",
         "sql",
         "schema",
         "migrate",

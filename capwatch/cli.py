@@ -73,6 +73,15 @@ def ingest(
         list[Path], typer.Argument(help="Files or folders (read recursively) to load.")
     ],
     db: DbOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Resubmission: capacity (site, line, type, week) and activity (site, line, "
+            "day) that earlier loads hold are replaced by these files' rows instead of being "
+            "refused. `capwatch unload` of the new load puts the old rows back.",
+        ),
+    ] = False,
 ) -> None:
     """Load CSV, Excel (.xlsx) or Parquet files. Each file loads whole or not at all.
 
@@ -86,7 +95,7 @@ def ingest(
 
     db_path = config.resolve_db_path(db)
     started = time.perf_counter()
-    report = run(paths, db_path)
+    report = run(paths, db_path, replace=replace)
     for outcome in report.outcomes:
         typer.echo(outcome.summary())
         for problem in outcome.problems:
@@ -101,6 +110,67 @@ def ingest(
     if not report.ok:
         raise _fail(summary + "; fix the rejected files and run ingest again")
     typer.echo(summary)
+
+
+@app.command()
+def loads(
+    db: DbOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table: aligned text; csv: every field.")
+    ] = "table",
+) -> None:
+    """List every load: id, table, file, rows stored and still live, when, and what replaced
+    or retracted it (the `load_history` view)."""
+    import polars as pl
+
+    from capwatch.analytics.reference import load_history
+    from capwatch.db import Database
+    from capwatch.export import csv_bytes
+    from capwatch.sandbox.table import render_table
+
+    if fmt not in ("table", "csv"):
+        raise _fail("--format must be table or csv")
+    reader = Database(config.resolve_db_path(db))
+    try:
+        history = load_history(reader)
+    finally:
+        reader.close()
+    if fmt == "csv":
+        sys.stdout.buffer.write(csv_bytes(history))
+        sys.stdout.buffer.flush()
+        return
+    when = "%Y-%m-%d %H:%M:%S"
+    shown = history.select(
+        "load_id", "table_name", "file_name", "rows_stored", "rows_live",
+        pl.col("loaded_at").dt.strftime(when), "status", "replaces", "superseded_by",
+        pl.col("retracted_at").dt.strftime(when),
+    )  # fmt: skip
+    typer.echo(render_table(shown, history.height))
+
+
+@app.command()
+def unload(
+    load_id: Annotated[int, typer.Argument(help="The load to take out (see `capwatch loads`).")],
+    db: DbOption = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, kept in the load history.")
+    ] = None,
+) -> None:
+    """Take one load's rows out in one transaction, putting back any rows it had replaced.
+
+    Refused, with the reason, when other loads' rows depend on it (e.g. activity at the sites
+    of a sites file): unload those first or load a corrected file with `ingest --replace`.
+    """
+    from capwatch import db as database
+
+    db_path = config.resolve_db_path(db)
+    if not db_path.exists():
+        raise _fail(f"no database at {db_path}")
+    with database.write_session(db_path) as writer:
+        changes = writer.unload(load_id, reason)
+    for change in changes:
+        typer.echo(change.describe())
+    typer.echo(f"unloaded load {load_id} from {db_path}")
 
 
 @app.command()

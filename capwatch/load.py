@@ -31,7 +31,14 @@ from capwatch.pipelines.read import (
 )
 
 STORED_AS = {"activity": "activity_daily"}
-ACTIVITY_GRAIN = ["site_code", "service_line", "activity_type", "activity_date", "funding"]
+ACTIVITY_GRAIN = [
+    "site_code",
+    "service_line",
+    "activity_type",
+    "activity_label",
+    "activity_date",
+    "funding",
+]
 
 Status = Literal["loaded", "skipped", "rejected"]
 
@@ -79,8 +86,11 @@ class IngestReport:
         return sum(o.status == status for o in self.outcomes)
 
 
-def ingest(paths: list[Path], db_path: Path) -> IngestReport:
-    """Load files and folders into the database at `db_path`, each file all-or-nothing."""
+def ingest(paths: list[Path], db_path: Path, *, replace: bool = False) -> IngestReport:
+    """Load files and folders into the database at `db_path`, each file all-or-nothing.
+
+    With `replace`, a file's capacity or activity that overlaps earlier loads replaces those
+    rows (a resubmission) instead of being refused."""
     report = IngestReport()
     files, problems = discover(paths)
     for p in problems:
@@ -91,11 +101,13 @@ def ingest(paths: list[Path], db_path: Path) -> IngestReport:
         return report
     with db.write_session(db_path) as writer:
         for path, table in files:
-            report.outcomes.append(load_file(writer, path, table))
+            report.outcomes.append(load_file(writer, path, table, replace=replace))
     return report
 
 
-def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
+def load_file(
+    writer: db.Writer, path: Path, table: InputTable, *, replace: bool = False
+) -> FileOutcome:
     """Read, check and store one file in one transaction; never raises for bad input."""
     started = time.perf_counter()
     print_ = fingerprint(path)
@@ -119,7 +131,7 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_)
-        frame, rows_read = _checked_frame(writer, scanned)
+        frame, rows_read = _checked_frame(writer, scanned, replace=replace)
         scanned.notes += quality.warnings(writer, table, frame)
         record = db.LoadRecord(
             table_name=table.name,
@@ -137,6 +149,7 @@ def load_file(writer: db.Writer, path: Path, table: InputTable) -> FileOutcome:
             replace_keys=table.layer == "reference",
             started=started,
         )
+        scanned.notes += [c.describe() for c in writer.changes.get(load_id, [])]
     except FileRejected as rejected:
         return FileOutcome(
             path,
@@ -205,7 +218,9 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _checked_frame(writer: db.Writer, scanned: ScannedFile) -> tuple[pl.DataFrame, int]:
+def _checked_frame(
+    writer: db.Writer, scanned: ScannedFile, *, replace: bool = False
+) -> tuple[pl.DataFrame, int]:
     """The frame to store and the number of rows read, or FileRejected with every problem."""
     table = scanned.table
     if table.name == "activity":
@@ -221,11 +236,11 @@ def _checked_frame(writer: db.Writer, scanned: ScannedFile) -> tuple[pl.DataFram
     bad_values = validate.count_flags(frame, table)
     if bad_values:
         raise FileRejected(validate.value_problems(scanned), total=bad_values)
-    problems = _table_problems(writer, frame, table, str(scanned.path))
+    problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems and table.name == "activity":
         # The fast pass keeps no row numbers: read the file again to name the rows.
         frame = _activity_by_day(scanned, with_rows=True)
-        problems = _table_problems(writer, frame, table, str(scanned.path))
+        problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems:
         raise FileRejected(problems)
     return frame, rows_read
@@ -270,8 +285,10 @@ def _activity_by_day(scanned: ScannedFile, *, with_rows: bool = False) -> pl.Dat
 
 
 def _table_problems(
-    writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str
+    writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str, *, replace: bool = False
 ) -> list[Problem]:
+    """Problems that need the whole file or the database. Overlaps with earlier loads are
+    problems unless `replace` (then the store replaces them)."""
     problems = validate.duplicate_key_problems(frame, table, file)
     if "provider_code" in frame.columns and table.name != "providers":
         known = set(writer.query("SELECT provider_code FROM providers")["provider_code"])
@@ -281,14 +298,14 @@ def _table_problems(
         problems += validate.unknown_code_problems(frame, "site_code", known, "site", file)
     if table.name == "contracts":
         problems += validate.contract_date_problems(frame, file)
-    if table.name == "capacity":
+    if table.name == "capacity" and not replace:
         key = list(table.key)
         existing = writer.query(
             f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM capacity c "
             "JOIN load_log l USING (load_id)"
         )
         problems += validate.overlap_problems(frame, existing, key, file, "capacity")
-    if table.name == "activity":
+    if table.name == "activity" and not replace:
         key = ["site_code", "service_line", "activity_date"]
         existing = writer.query(
             "SELECT DISTINCT site_code, service_line, activity_date, a.load_id, l.file_name "

@@ -63,6 +63,12 @@ if view.load_log is None:
 elif view.load_log.is_empty():
     st.info("No files loaded yet: run `capwatch demo` or `capwatch ingest`.")
 else:
+    st.caption(
+        "Newest first. A corrected return loaded with `capwatch ingest --replace` replaces "
+        "the rows it overlaps (status *superseded* or *partly superseded* on the earlier load, "
+        "with the load that replaced it); `capwatch unload LOAD_ID` takes a load out (status "
+        "*retracted*) and puts back the rows it had replaced."
+    )
     show_table(
         view.load_log,
         key="data_load_log",
@@ -70,6 +76,14 @@ else:
             "load_id": st.column_config.NumberColumn("Load", width="small"),
             "table_name": "Table",
             "file_name": "File",
+            "status": "Status",
+            "rows_live": st.column_config.NumberColumn("Rows now", format=tables.UNITS),
+            "replaces": "Replaced loads",
+            "superseded_by": "Superseded by",
+            "retracted_at": st.column_config.DatetimeColumn(
+                "Retracted (UTC)", format="DD MMM YYYY HH:mm"
+            ),
+            "retraction_note": "Retraction reason",
             "file_path": "Path",
             "rows_read": st.column_config.NumberColumn("Rows read", format=tables.UNITS),
             "rows_stored": st.column_config.NumberColumn("Rows stored", format=tables.UNITS),
@@ -87,7 +101,8 @@ else:
 st.subheader("Data-quality notes")
 st.caption(
     "Allowed but worth a look: NHS units above the capacity given, activity at a site and week "
-    "with no capacity, providers with no contract."
+    "with no capacity, providers with no contract, activity types written with different "
+    "labels that are read as one type."
 )
 if view.quality_summary.is_empty():
     st.success("No data-quality findings.", icon=":material/check_circle:")

@@ -162,7 +162,10 @@ st.caption(
 )
 types = profile.activity_types
 show_table(
-    types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
+    # the label as the returns write it; the key (activity_type) stays in the CSV
+    types.with_columns(activity_type=pl.col("activity_label").replace("", "(whole line)")).drop(
+        "activity_label"
+    ),
     key="profile_types",
 )
 download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")

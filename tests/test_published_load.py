@@ -69,6 +69,31 @@ def test_the_load_log_records_which_reader_took_each_file(loaded: Path) -> None:
     ]
 
 
+def test_published_loads_read_as_current_in_the_load_history(loaded: Path) -> None:
+    history = _query(
+        loaded,
+        "SELECT h.file_name, h.status, h.rows_live, l.rows_read FROM load_history h "
+        "JOIN load_log l USING (load_id) ORDER BY load_id",
+    )
+    assert history["status"].to_list() == ["current"] * 3
+    # Every row read was stored and is still there (DM01 stores its data rows, no Total rows).
+    assert history["rows_live"].to_list() == history["rows_read"].to_list()
+    assert all(n > 0 for n in history["rows_live"])
+
+
+def test_an_unload_takes_a_published_month_out(loaded: Path, tmp_path: Path) -> None:
+    path = _copy_db(loaded, tmp_path)
+    june_2020 = _query(
+        path, "SELECT load_id FROM load_log WHERE file_name LIKE 'Monthly-Diagnostics%'"
+    ).item()
+    result = CliRunner().invoke(app, ["unload", str(june_2020), "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    months = _query(path, "SELECT DISTINCT month FROM diagnostics_monthly ORDER BY month")
+    assert months["month"].to_list() == [date(2019, 6, 1)]
+    status = _query(path, f"SELECT status FROM load_history WHERE load_id = {june_2020}").item()
+    assert status == "retracted"
+
+
 def test_export_of_diagnostics_monthly_reproduces_the_published_totals(
     loaded: Path, tmp_path: Path
 ) -> None:

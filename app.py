@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from capwatch.analytics import reference
+from capwatch.analytics import diagnostics, reference
 from capwatch.errors import CapwatchError, DatabaseMissing
 from capwatch.ui.auth import gate
 from capwatch.ui.context import NO_DATA_MESSAGE, cached, leave_legacy_pages_mode, show_errors
@@ -35,6 +35,8 @@ PAGES = [
             icon=":material/stacked_bar_chart:"),
     st.Page("pages/regions.py", title="Regions", url_path="regions", icon=":material/map:"),
     st.Page("pages/flags.py", title="Flags", url_path="flags", icon=":material/flag:"),
+    st.Page("pages/diagnostics.py", title="Diagnostics (published)", url_path="diagnostics",
+            icon=":material/public:"),
 ]  # fmt: skip
 # SQL reads the whole database file: national analysts only; the audit trail is national.
 # Each of those pages also refuses itself. The Data page is scoped (its load log national).
@@ -54,6 +56,7 @@ title.markdown("### capwatch · independent-sector capacity")
 
 try:
     synthetic = cached(reference.is_synthetic)
+    published = cached(diagnostics.has_published)
 except DatabaseMissing:
     st.error(NO_DATA_MESSAGE, icon=":material/database:")
     st.stop()
@@ -67,7 +70,17 @@ if synthetic:
             "Synthetic data — fictional providers",
             icon=":material/science:",
             color="orange",
-            help="Every loaded file came from a synthetic… folder (capwatch generate / demo).",
+            help="Every loaded contract file came from a synthetic… folder (capwatch generate "
+            "/ demo).",
+        )
+if synthetic and published:
+    with badge:
+        st.badge(
+            "Diagnostics (published) page: real NHS England data",
+            icon=":material/public:",
+            color="blue",
+            help="DM01 as NHS England published it, Open Government Licence v3.0; kept apart "
+            "from the synthetic contract data.",
         )
 
 with show_errors():

@@ -99,11 +99,22 @@ def ingest(
             show_default=False,
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Resubmission: capacity (site, line, type, week) and activity (site, line, "
+            "day) that earlier loads hold are replaced by these files' rows instead of being "
+            "refused. `capwatch unload` of the new load puts the old rows back.",
+        ),
+    ] = False,
 ) -> None:
     """Load CSV, Excel (.xlsx) or Parquet files. Each file loads whole or not at all.
 
     The table is named by the start of the file name (activity_2020-06.csv → activity).
-    Reference tables load first. A file already loaded (same content) is skipped.
+    Published NHS files are recognised by their content whatever their name: DM01 "Monthly
+    Diagnostics Web File – Provider" workbooks (.xls or .xlsx) and the ODS independent-sector
+    list (ephp). Reference tables load first. A file already loaded (same content) is skipped.
     Exits non-zero if any file was rejected, after loading the good ones.
     """
     from capwatch.load import ingest as run
@@ -117,7 +128,7 @@ def ingest(
         from capwatch.spark_engine import SparkActivity, spark_session
 
         activity_engine = SparkActivity(spark_session(spark_master))
-    report = run(paths, db_path, activity_engine)
+    report = run(paths, db_path, activity_engine, replace=replace)
     for outcome in report.outcomes:
         typer.echo(outcome.summary())
         for problem in outcome.problems:
@@ -135,6 +146,67 @@ def ingest(
 
 
 @app.command()
+def loads(
+    db: DbOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table: aligned text; csv: every field.")
+    ] = "table",
+) -> None:
+    """List every load: id, table, file, rows stored and still live, when, and what replaced
+    or retracted it (the `load_history` view)."""
+    import polars as pl
+
+    from capwatch.analytics.reference import load_history
+    from capwatch.db import Database
+    from capwatch.export import csv_bytes
+    from capwatch.sandbox.table import render_table
+
+    if fmt not in ("table", "csv"):
+        raise _fail("--format must be table or csv")
+    reader = Database(config.resolve_db_path(db))
+    try:
+        history = load_history(reader)
+    finally:
+        reader.close()
+    if fmt == "csv":
+        sys.stdout.buffer.write(csv_bytes(history))
+        sys.stdout.buffer.flush()
+        return
+    when = "%Y-%m-%d %H:%M:%S"
+    shown = history.select(
+        "load_id", "table_name", "file_name", "rows_stored", "rows_live",
+        pl.col("loaded_at").dt.strftime(when), "status", "replaces", "superseded_by",
+        pl.col("retracted_at").dt.strftime(when),
+    )  # fmt: skip
+    typer.echo(render_table(shown, history.height))
+
+
+@app.command()
+def unload(
+    load_id: Annotated[int, typer.Argument(help="The load to take out (see `capwatch loads`).")],
+    db: DbOption = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, kept in the load history.")
+    ] = None,
+) -> None:
+    """Take one load's rows out in one transaction, putting back any rows it had replaced.
+
+    Refused, with the reason, when other loads' rows depend on it (e.g. activity at the sites
+    of a sites file): unload those first or load a corrected file with `ingest --replace`.
+    """
+    from capwatch import db as database
+
+    db_path = config.resolve_db_path(db)
+    if not db_path.exists():
+        raise _fail(f"no database at {db_path}")
+    with database.write_session(db_path) as writer:
+        changes = writer.unload(load_id, reason)
+    for change in changes:
+        typer.echo(change.describe())
+    typer.echo(f"unloaded load {load_id} from {db_path}")
+
+
+@app.command()
 def demo(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve the dashboard on.")] = 8501,
@@ -143,7 +215,11 @@ def demo(
         bool, typer.Option("--build-only", help="Build the data if missing, do not serve.")
     ] = False,
 ) -> None:
-    """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    """Build the demo data if the database is missing, then serve the dashboard.
+
+    The demo is synthetic 2020 contract data (fictional providers) beside real published NHS
+    England DM01 diagnostics (April 2019 – September 2020, Open Government Licence v3.0).
+    """
     from capwatch import webapp
     from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
@@ -153,9 +229,11 @@ def demo(
         data_dir = db_path.parent / "synthetic"
         typer.echo(f"No database at {db_path}: generating synthetic 2020 data in {data_dir} ...")
         make(data_dir, scale=scale)
-        report = run([data_dir], db_path)
+        published = webapp.published_data()
+        typer.echo(f"... and the published NHS England DM01 extract in {published}")
+        report = run([data_dir, published], db_path)
         if not report.ok:
-            raise _fail("the synthetic data did not load; see the messages above")
+            raise _fail("the demo data did not load; see the messages above")
         typer.echo(f"loaded {report.count('loaded')} files into {db_path}")
     if build_only:
         return

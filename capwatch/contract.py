@@ -136,7 +136,13 @@ INPUT_TABLES: tuple[InputTable, ...] = (
         "Reference price per unit; an empty activity_type is the service line's default price.",
         (
             _LINE,
-            InputColumn("activity_type", "activity_type", False, "Activity type or empty.", "mri"),
+            InputColumn(
+                "activity_type",
+                "activity_type",
+                False,
+                "Activity type as written, or empty (matched ignoring case, spaces, punctuation).",
+                "mri",
+            ),
             InputColumn("unit_price_gbp", "money", True, "Price of one unit, £.", "140"),
         ),
         key=("service_line", "activity_type"),
@@ -148,7 +154,13 @@ INPUT_TABLES: tuple[InputTable, ...] = (
         (
             _SITE,
             _LINE,
-            InputColumn("activity_type", "activity_type", False, "Activity type, if named.", "mri"),
+            InputColumn(
+                "activity_type",
+                "activity_type",
+                False,
+                "Activity type as written, if named (matched ignoring case, spaces, punctuation).",
+                "mri",
+            ),
             InputColumn("week_start", "monday", True, "Monday of the week.", "2020-06-01"),
             InputColumn(
                 "capacity_units", "units", True, "Units made available (whole, ≥ 0).", "120"
@@ -163,7 +175,13 @@ INPUT_TABLES: tuple[InputTable, ...] = (
         (
             _SITE,
             _LINE,
-            InputColumn("activity_type", "activity_type", False, "Activity type.", "mri"),
+            InputColumn(
+                "activity_type",
+                "activity_type",
+                False,
+                "Activity type as you write it (matched ignoring case, spaces and punctuation).",
+                "mri",
+            ),
             InputColumn("activity_date", "date", True, "Day delivered.", "02/06/2020", ("date",)),
             InputColumn("funding", "funding", True, "nhs or private.", "nhs"),
             InputColumn("units", "units", False, "Units in the row (default 1).", "1"),

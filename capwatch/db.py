@@ -28,11 +28,17 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from capwatch import schema
+from capwatch import history, schema
 from capwatch.errors import DatabaseBusy, DatabaseMissing, SchemaTooOld
 from capwatch.migrations import MIGRATIONS
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+# The storage format the database file is written in. DuckDB 2.0 writes a format that DuckDB
+# 1.x cannot open; files written as v1.0.0 open in every DuckDB from 1.0 to 2.x, so analysts
+# can query the file from their own DuckDB tools (tests/test_storage_compat.py proves it with
+# the DuckDB 1.5 command line).
+STORAGE_VERSION = "v1.0.0"
 
 _META_DDL = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -193,6 +199,7 @@ class LoadRecord:
     file_bytes: int
     rows_read: int
     warnings: str | None = None
+    reader: str = "contract"  # which reader took the file (see load_log.reader)
 
 
 class Writer:
@@ -201,15 +208,32 @@ class Writer:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.changed = False
+        self.changes: dict[int, list[history.Change]] = {}  # by the load that made them
 
     def query(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         return fetch_frame(self.con, sql, params)
 
     def loaded_hash(self, file_hash: str) -> pl.DataFrame:
-        """Earlier loads of a file with this content (empty if none)."""
+        """Earlier loads of a file with this content whose rows are all still in place (empty
+        if none): a retracted or replaced load of the same content may be loaded again."""
+        ids = [load_id for load_id, _ in history.current_loads_with_hash(self.con, file_hash)]
         return self.query(
-            "SELECT load_id, file_name, loaded_at FROM load_log WHERE file_hash = ?", [file_hash]
+            "SELECT load_id, file_name, loaded_at FROM load_log "
+            "WHERE list_contains(?, load_id) ORDER BY load_id",
+            [ids],
         )
+
+    def unload(self, load_id: int, note: str | None = None) -> list[history.Change]:
+        """Retract one load in a single transaction (see `capwatch.history.retract`)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            changes = history.retract(self.con, load_id, _utcnow(), note)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.changed = True
+        return changes
 
     def store(
         self,
@@ -222,13 +246,17 @@ class Writer:
     ) -> int:
         """Store one file's rows and its load-log entry in a single transaction.
 
-        `replace_keys` upserts on the table's primary key (reference tables, where a newer
-        file supersedes a row); otherwise rows are appended. Returns the new load_id.
+        Rows of earlier loads with the same replace key (`schema.replace_key`) are replaced:
+        moved to the table's `_replaced` archive and recorded in `load_changes` (the checks
+        before this refuse such overlaps in capacity and activity unless `--replace` was
+        given). `replace_keys` upserts on the primary key for a table without an archive.
+        Returns the new load_id; the changes it made are in `self.changes[load_id]`.
         """
         target = schema.relation(table)
         cols = [c for c in target.column_names if c != "load_id"]
         select = ", ".join(schema.quote(c) for c in cols)
-        verb = "INSERT OR REPLACE INTO" if replace_keys else "INSERT INTO"
+        archived = history.has_archive(table)
+        verb = "INSERT OR REPLACE INTO" if replace_keys and not archived else "INSERT INTO"
         self.con.execute("BEGIN TRANSACTION")
         try:
             load_id = int(
@@ -237,12 +265,19 @@ class Writer:
                 ][0]
             )
             self.con.register("_incoming", frame.select(cols))
+            changes = (
+                history.supersede(self.con, table, "_incoming", load_id, _utcnow())
+                if archived
+                else []
+            )
             self.con.execute(
                 f"{verb} {table} ({select}, load_id) SELECT {select}, ? FROM _incoming", [load_id]
             )
             self.con.unregister("_incoming")
             self.con.execute(
-                "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO load_log (load_id, table_name, file_name, file_path, file_hash, "
+                "file_bytes, rows_read, rows_stored, warnings, loaded_at, duration_ms, reader) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     load_id,
                     record.table_name,
@@ -255,6 +290,7 @@ class Writer:
                     record.warnings,
                     _utcnow(),
                     (time.perf_counter() - started) * 1000,
+                    record.reader,
                 ],
             )
             self.con.execute("COMMIT")
@@ -262,6 +298,7 @@ class Writer:
             self.con.execute("ROLLBACK")
             raise
         self.changed = True
+        self.changes[load_id] = changes
         return load_id
 
 
@@ -313,14 +350,18 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
         # killed load (with its own pid in the name) and is rubbish.
         for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.staging*"):
             leftover.unlink(missing_ok=True)
+        converted = False
         if path.exists():
             shutil.copyfile(path, staging)
-        con = duckdb.connect(str(staging))
+            converted = _convert_storage(staging)
+        con = duckdb.connect(
+            str(staging), config={"storage_compatibility_version": STORAGE_VERSION}
+        )
         try:
             migrated = apply_migrations(con)
             writer = Writer(con)
             yield writer
-            if writer.changed or migrated or not path.exists():
+            if writer.changed or migrated or converted or not path.exists():
                 refresh_derived(con)
                 con.execute("CHECKPOINT")
                 con.close()
@@ -330,8 +371,48 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
         finally:
             with contextlib.suppress(duckdb.Error):
                 con.close()
-            for leftover in (staging, staging.with_name(staging.name + ".wal")):
+            for leftover in (
+                staging,
+                staging.with_name(staging.name + ".wal"),
+                staging.with_name(staging.name + ".converted"),
+            ):
                 leftover.unlink(missing_ok=True)
+
+
+def storage_version(path: Path) -> str:
+    """The storage format of a database file, e.g. 'v1.0.0+' (DuckDB's storage_version tag)."""
+    con = duckdb.connect(":memory:")
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS probe (READ_ONLY)")
+        tags = con.execute(
+            "SELECT tags FROM duckdb_databases() WHERE database_name = 'probe'"
+        ).fetchall()[0][0]
+        return str(tags.get("storage_version", ""))
+    finally:
+        con.close()
+
+
+def _convert_storage(staging: Path) -> bool:
+    """Rewrite a staging copy in a newer storage format as STORAGE_VERSION (every table, view
+    and key copied by DuckDB's COPY FROM DATABASE). True if it was converted."""
+    if storage_version(staging) == f"{STORAGE_VERSION}+":
+        return False
+    converted = staging.with_name(staging.name + ".converted")
+    converted.unlink(missing_ok=True)
+    con = duckdb.connect(":memory:")
+    try:
+        src = str(staging).replace("'", "''")
+        dst = str(converted).replace("'", "''")
+        con.execute(f"ATTACH '{src}' AS old_format (READ_ONLY)")
+        con.execute(f"ATTACH '{dst}' AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute("COPY FROM DATABASE old_format TO new_format")
+        con.execute("DETACH old_format")
+        con.execute("DETACH new_format")
+    finally:
+        con.close()
+    converted.replace(staging)
+    return True
 
 
 def migrate(path: Path | str) -> None:

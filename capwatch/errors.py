@@ -23,3 +23,8 @@ class QueryRefused(CapwatchError):
 
 class QueryInterrupted(CapwatchError):
     """User SQL stopped because it ran past its time limit."""
+
+
+class UnloadRefused(CapwatchError):
+    """A retraction that is not possible (unknown load, already retracted, or one that would
+    leave rows pointing at nothing)."""

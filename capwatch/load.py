@@ -15,9 +15,11 @@ import polars as pl
 
 from capwatch import db, quality
 from capwatch.contract import InputTable
+from capwatch.load_published import load_published
 from capwatch.pipelines import validate
 from capwatch.pipelines.normalise import flag_columns, normalise, normalise_distinct
 from capwatch.pipelines.problems import FileRejected, Problem
+from capwatch.pipelines.published.readers import is_published
 from capwatch.pipelines.read import (
     ROW,
     Fingerprint,
@@ -30,7 +32,14 @@ from capwatch.pipelines.read import (
 )
 
 STORED_AS = {"activity": "activity_daily"}
-ACTIVITY_GRAIN = ["site_code", "service_line", "activity_type", "activity_date", "funding"]
+ACTIVITY_GRAIN = [
+    "site_code",
+    "service_line",
+    "activity_type",
+    "activity_label",
+    "activity_date",
+    "funding",
+]
 
 Status = Literal["loaded", "skipped", "rejected"]
 
@@ -104,11 +113,18 @@ class IngestReport:
         return sum(o.status == status for o in self.outcomes)
 
 
-def ingest(paths: list[Path], db_path: Path, engine: ActivityEngine | None = None) -> IngestReport:
+def ingest(
+    paths: list[Path],
+    db_path: Path,
+    engine: ActivityEngine | None = None,
+    *,
+    replace: bool = False,
+) -> IngestReport:
     """Load files and folders into the database at `db_path`, each file all-or-nothing.
 
     `engine` (e.g. Spark) reads the activity files it handles; the default reads the rest.
-    """
+    With `replace`, a file's capacity or activity that overlaps earlier loads replaces those
+    rows (a resubmission) instead of being refused."""
     report = IngestReport()
     files, problems = discover(paths) if engine is None else engine.discover(paths)
     for p in problems:
@@ -119,12 +135,17 @@ def ingest(paths: list[Path], db_path: Path, engine: ActivityEngine | None = Non
         return report
     with db.write_session(db_path) as writer:
         for path, table in files:
-            report.outcomes.append(load_file(writer, path, table, engine))
+            report.outcomes.append(load_file(writer, path, table, engine, replace=replace))
     return report
 
 
 def load_file(
-    writer: db.Writer, path: Path, table: InputTable, engine: ActivityEngine | None = None
+    writer: db.Writer,
+    path: Path,
+    table: InputTable,
+    engine: ActivityEngine | None = None,
+    *,
+    replace: bool = False,
 ) -> FileOutcome:
     """Read, check and store one file in one transaction; never raises for bad input."""
     started = time.perf_counter()
@@ -146,10 +167,12 @@ def load_file(
             ],
             seconds=time.perf_counter() - started,
         )
+    if is_published(table):  # a published file (DM01, ODS), recognised by its content
+        return _load_published(writer, path, table, digest, started)
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_) if engine is None else engine.scan(path, table, print_)
-        frame, rows_read = _checked_frame(writer, scanned, engine)
+        frame, rows_read = _checked_frame(writer, scanned, engine, replace=replace)
         scanned.notes += quality.warnings(writer, table, frame)
         record = db.LoadRecord(
             table_name=table.name,
@@ -167,6 +190,7 @@ def load_file(
             replace_keys=table.layer == "reference",
             started=started,
         )
+        scanned.notes += [c.describe() for c in writer.changes.get(load_id, [])]
     except FileRejected as rejected:
         return FileOutcome(
             path,
@@ -211,12 +235,43 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
+def _load_published(
+    writer: db.Writer, path: Path, table: InputTable, digest: str, started: float
+) -> FileOutcome:
+    """A published file through `capwatch.load_published`, as a FileOutcome."""
+    try:
+        done = load_published(writer, path, table.name, digest, started)
+    except FileRejected as rejected:
+        return FileOutcome(
+            path,
+            table.name,
+            "rejected",
+            problems=rejected.problems,
+            total_problems=rejected.total,
+            seconds=time.perf_counter() - started,
+        )
+    return FileOutcome(
+        path,
+        table.name,
+        done.status,
+        rows_read=done.rows,
+        rows_stored=done.rows,
+        load_id=done.load_id,
+        notes=done.notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _checked_frame(
-    writer: db.Writer, scanned: ScannedFile, engine: ActivityEngine | None = None
+    writer: db.Writer,
+    scanned: ScannedFile,
+    engine: ActivityEngine | None = None,
+    *,
+    replace: bool = False,
 ) -> tuple[pl.DataFrame, int]:
     """The frame to store and the number of rows read, or FileRejected with every problem."""
     table = scanned.table
@@ -235,11 +290,11 @@ def _checked_frame(
     if bad_values:
         located = (validate.value_problems if engine is None else engine.value_problems)(scanned)
         raise FileRejected(located, total=bad_values)
-    problems = _table_problems(writer, frame, table, str(scanned.path))
+    problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems and table.name == "activity":
         # The fast pass keeps no row numbers: read the file again to name the rows.
         frame = by_day(scanned, with_rows=True)
-        problems = _table_problems(writer, frame, table, str(scanned.path))
+        problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems:
         raise FileRejected(problems)
     return frame, rows_read
@@ -295,8 +350,10 @@ def daily_from_distinct(distinct: pl.DataFrame, table: InputTable) -> pl.DataFra
 
 
 def _table_problems(
-    writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str
+    writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str, *, replace: bool = False
 ) -> list[Problem]:
+    """Problems that need the whole file or the database. Overlaps with earlier loads are
+    problems unless `replace` (then the store replaces them)."""
     problems = validate.duplicate_key_problems(frame, table, file)
     if "provider_code" in frame.columns and table.name != "providers":
         known = set(writer.query("SELECT provider_code FROM providers")["provider_code"])
@@ -306,14 +363,14 @@ def _table_problems(
         problems += validate.unknown_code_problems(frame, "site_code", known, "site", file)
     if table.name == "contracts":
         problems += validate.contract_date_problems(frame, file)
-    if table.name == "capacity":
+    if table.name == "capacity" and not replace:
         key = list(table.key)
         existing = writer.query(
             f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM capacity c "
             "JOIN load_log l USING (load_id)"
         )
         problems += validate.overlap_problems(frame, existing, key, file, "capacity")
-    if table.name == "activity":
+    if table.name == "activity" and not replace:
         key = ["site_code", "service_line", "activity_date"]
         existing = writer.query(
             "SELECT DISTINCT site_code, service_line, activity_date, a.load_id, l.file_name "

@@ -54,6 +54,12 @@ def quote(name: str) -> str:
 
 
 LOAD_ID = Column("load_id", "INTEGER", "The load that wrote this row (see `load_log`).", True)
+ACTIVITY_LABEL = Column(
+    "activity_label",
+    "VARCHAR",
+    "Activity type as the file wrote it (trimmed), for display; '' where none.",
+    True,
+)
 
 TABLES: tuple[Relation, ...] = (
     Relation(
@@ -77,6 +83,14 @@ TABLES: tuple[Relation, ...] = (
             Column("warnings", "VARCHAR", "Data-quality warnings noted while loading, if any."),
             Column("loaded_at", "TIMESTAMP", "When the load committed (UTC).", True),
             Column("duration_ms", "DOUBLE", "How long reading, checking and storing took.", True),
+            Column(
+                "reader",
+                "VARCHAR",
+                "Which reader took the file: contract (the input contract), dm01_provider (a "
+                "published DM01 workbook), dm01_extract (capwatch's own DM01 extract) or ods_ephp "
+                "(the ODS independent-sector list).",
+                True,
+            ),
         ),
         primary_key=("load_id",),
     ),
@@ -136,7 +150,13 @@ TABLES: tuple[Relation, ...] = (
                 "diagnostics, day_case, chemotherapy or outpatients.",
                 True,
             ),
-            Column("activity_type", "VARCHAR", "Activity type, or '' for the default price.", True),
+            Column(
+                "activity_type",
+                "VARCHAR",
+                "Activity type key (see `activity_types`), or '' for the default price.",
+                True,
+            ),
+            ACTIVITY_LABEL,
             Column("unit_price_gbp", "DOUBLE", "Price of one unit, £.", True),
             LOAD_ID,
         ),
@@ -149,7 +169,10 @@ TABLES: tuple[Relation, ...] = (
         (
             Column("site_code", "VARCHAR", "Site.", True),
             Column("service_line", "VARCHAR", "Service line.", True),
-            Column("activity_type", "VARCHAR", "Activity type the capacity names, or ''.", True),
+            Column(
+                "activity_type", "VARCHAR", "Activity type key the capacity names, or ''.", True
+            ),
+            ACTIVITY_LABEL,
             Column("week_start", "DATE", "Monday of the week.", True),
             Column("capacity_units", "BIGINT", "Units of capacity made available.", True),
             LOAD_ID,
@@ -158,14 +181,18 @@ TABLES: tuple[Relation, ...] = (
     ),
     Relation(
         "activity_daily",
-        "one row per load × day × site × service line × activity type × funding",
+        "one row per load × day × site × service line × activity type label × funding",
         "Units delivered, summed from event-level returns to the day at load time.",
         (
             Column("site_code", "VARCHAR", "Site.", True),
             Column("service_line", "VARCHAR", "Service line.", True),
             Column(
-                "activity_type", "VARCHAR", "Activity type, or '' where the return gave none.", True
+                "activity_type",
+                "VARCHAR",
+                "Activity type key, or '' where the return gave none.",
+                True,
             ),
+            ACTIVITY_LABEL,
             Column("activity_date", "DATE", "Day the activity was delivered.", True),
             Column("funding", "VARCHAR", "nhs or private.", True),
             Column("units", "BIGINT", "Units delivered.", True),
@@ -176,6 +203,143 @@ TABLES: tuple[Relation, ...] = (
         ),
     ),
 )
+
+# Rows a load holds, by the input table it was read as (activity is stored per day).
+STORED_AS = {"activity": "activity_daily"}
+
+# What a newer load replaces: rows with the same key. Activity is replaced by the day (every
+# row of the earlier load for that site, service line and day), reference tables and capacity
+# by their primary key.
+REPLACE_KEYS: dict[str, tuple[str, ...]] = {
+    "activity_daily": ("site_code", "service_line", "activity_date"),
+}
+
+
+def stored_table(input_table: str) -> str:
+    """The stored table that holds the rows of a file read as `input_table`."""
+    return STORED_AS.get(input_table, input_table)
+
+
+LOAD_CHANGES = Relation(
+    "load_changes",
+    "one row per change to an earlier load: a supersession, a retraction or a restoration",
+    "What happened to loads after they were stored. `superseded`: a later load (by_load_id) "
+    "replaced rows_removed rows of load_id with rows_added rows of its own (`capwatch ingest "
+    "--replace`, or a newer reference file). `retracted`: `capwatch unload` took the load's "
+    "rows_removed rows out. `restored`: retracting by_load_id put back rows_added rows of "
+    "load_id that it had replaced.",
+    (
+        Column(
+            "change_id", "INTEGER", "Identifier of the change, in the order they happened.", True
+        ),
+        Column("load_id", "INTEGER", "The load whose rows changed.", True),
+        Column("action", "VARCHAR", "superseded, retracted or restored.", True),
+        Column(
+            "by_load_id",
+            "INTEGER",
+            "superseded: the replacing load; restored: the retracted load; retracted: NULL.",
+        ),
+        Column("rows_removed", "BIGINT", "Rows of load_id taken out.", True),
+        Column(
+            "rows_added",
+            "BIGINT",
+            "superseded: rows of by_load_id put in their place; restored: rows of load_id put "
+            "back; retracted: 0.",
+            True,
+        ),
+        Column("changed_at", "TIMESTAMP", "When the change committed (UTC).", True),
+        Column("note", "VARCHAR", "Reason given with `capwatch unload --reason`, if any."),
+    ),
+    primary_key=("change_id",),
+)
+
+
+def _replaced(table: Relation) -> Relation:
+    return Relation(
+        f"{table.name}_replaced",
+        f"one row per {table.name} row replaced by a later load",
+        f"Rows of `{table.name}` that a later load replaced, kept so that unloading that later "
+        "load puts them back. Not part of any figure.",
+        (
+            *table.columns,
+            Column("replaced_by", "INTEGER", "The load whose rows replaced this one.", True),
+        ),
+    )
+
+
+REPLACED: tuple[Relation, ...] = tuple(_replaced(t) for t in TABLES if t.name != "load_log")
+TABLES = (*TABLES, LOAD_CHANGES, *REPLACED)
+
+
+def replace_key(table: str) -> tuple[str, ...]:
+    """Columns by which a newer load replaces rows of an earlier one in `table`."""
+    return REPLACE_KEYS.get(table) or relation(table).primary_key
+
+
+PUBLISHED_TABLES: tuple[Relation, ...] = (
+    Relation(
+        "dm01_monthly",
+        "one row per month × reporting organisation × test",
+        "NHS England's DM01 diagnostics returns as published (Monthly Diagnostics Web File – "
+        "Provider, `Provider by Test` sheet), every organisation: NHS trusts and the "
+        "independent sector. The file's Total rows are checks, not stored. Open Government "
+        "Licence v3.0. Read it through `diagnostics_monthly`.",
+        (
+            Column("month", "DATE", "First day of the month reported.", True),
+            Column(
+                "org_code",
+                "VARCHAR",
+                "Reporting organisation (ODS code: trust, IS org or site).",
+                True,
+            ),
+            Column("org_name", "VARCHAR", "Organisation name as published.", True),
+            Column("region_code", "VARCHAR", "Region code as published (Y56–Y63).", True),
+            Column("region_name", "VARCHAR", "Region name as published.", True),
+            Column("region", "VARCHAR", "One of the seven NHS England regions.", True),
+            Column("diagnostic_id", "INTEGER", "DM01 diagnostic ID (1–15).", True),
+            Column("test", "VARCHAR", "Stable key of the test, e.g. mri, ct.", True),
+            Column("test_name", "VARCHAR", "Test name as published.", True),
+            Column("waiting_list", "BIGINT", "Patients waiting at month end.", True),
+            Column("waiting_6_plus", "BIGINT", "Of them, waiting 6 weeks or more.", True),
+            Column("waiting_13_plus", "BIGINT", "Of them, waiting 13 weeks or more.", True),
+            Column("planned_tests", "BIGINT", "Planned tests / procedures in the month.", True),
+            Column(
+                "unscheduled_tests", "BIGINT", "Unscheduled tests / procedures in the month.", True
+            ),
+            Column(
+                "waiting_list_tests",
+                "BIGINT",
+                "Waiting-list tests / procedures (excluding planned) in the month.",
+                True,
+            ),
+            Column(
+                "source_row", "BIGINT", "Row of the `Provider by Test` sheet it came from.", True
+            ),
+            LOAD_ID,
+        ),
+        primary_key=("month", "org_code", "test"),
+    ),
+    Relation(
+        "ods_independent_orgs",
+        "one row per organisation",
+        "NHS Digital ODS list of independent-sector healthcare providers (`ephp`), as "
+        "published. Used to tell independent-sector organisations from NHS ones. Open "
+        "Government Licence v3.0.",
+        (
+            Column("org_code", "VARCHAR", "Three-character ODS organisation code.", True),
+            Column("org_name", "VARCHAR", "Organisation name.", True),
+            Column("national_grouping", "VARCHAR", "National grouping (legacy region code)."),
+            Column("health_geography", "VARCHAR", "High-level health geography (Q code)."),
+            Column("postcode", "VARCHAR", "Postcode of the head office."),
+            Column("open_date", "DATE", "Date opened."),
+            Column("close_date", "DATE", "Date closed, if closed."),
+            Column("source_row", "BIGINT", "Row of the list it came from.", True),
+            LOAD_ID,
+        ),
+        primary_key=("org_code",),
+    ),
+)
+TABLES = TABLES + PUBLISHED_TABLES
 
 _GEO = (
     Column("provider_code", "VARCHAR", "Provider."),
@@ -349,9 +513,236 @@ UNION ALL
 SELECT NULL, NULL, provider_code, NULL, 'provider_without_contract',
        'provider ' || provider_code || ' has no contract'
 FROM providers WHERE provider_code NOT IN (SELECT provider_code FROM contracts)
+UNION ALL
+SELECT NULL, NULL, NULL, service_line, 'activity_type_labels',
+       'labels ' || labels || ' are read as one activity type (' || activity_type || ')'
+FROM activity_types WHERE label_count > 1
 """
 
+# Labels are grouped by their key; the label shown is the one the latest load wrote.
+_ACTIVITY_TYPES_SQL = """
+WITH seen AS (
+    SELECT service_line, activity_type, activity_label, max(load_id) AS load_id,
+           bool_or(source = 'capacity') AS in_capacity,
+           bool_or(source = 'activity') AS in_activity,
+           bool_or(source = 'unit_prices') AS in_unit_prices
+    FROM (
+        SELECT DISTINCT service_line, activity_type, activity_label, load_id,
+               'capacity' AS source FROM capacity
+        UNION ALL
+        SELECT DISTINCT service_line, activity_type, activity_label, load_id, 'activity'
+        FROM activity_daily
+        UNION ALL
+        SELECT service_line, activity_type, activity_label, load_id, 'unit_prices'
+        FROM unit_prices
+    )
+    WHERE activity_type <> ''
+    GROUP BY service_line, activity_type, activity_label
+)
+SELECT service_line, activity_type,
+       first(activity_label ORDER BY load_id DESC, activity_label) AS activity_label,
+       string_agg(chr(39) || activity_label || chr(39), ', ' ORDER BY activity_label) AS labels,
+       count(*) AS label_count,
+       bool_or(in_capacity) AS in_capacity,
+       bool_or(in_activity) AS in_activity,
+       bool_or(in_unit_prices) AS in_unit_prices
+FROM seen
+GROUP BY service_line, activity_type
+"""
+
+_LOAD_HISTORY_SQL = """
+WITH live AS (
+    SELECT load_id, sum(n) AS n FROM (
+        SELECT load_id, count(*) AS n FROM providers GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM sites GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM contracts GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM unit_prices GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM capacity GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM activity_daily GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM dm01_monthly GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM ods_independent_orgs GROUP BY load_id
+    ) GROUP BY load_id
+),
+pairs AS (
+    SELECT DISTINCT load_id, by_load_id FROM load_changes WHERE action = 'superseded'
+),
+superseded AS (
+    SELECT load_id, string_agg(CAST(by_load_id AS VARCHAR), ', ' ORDER BY by_load_id)
+               AS superseded_by
+    FROM pairs GROUP BY load_id
+),
+replaces AS (
+    SELECT by_load_id AS load_id,
+           string_agg(CAST(load_id AS VARCHAR), ', ' ORDER BY load_id) AS replaces
+    FROM pairs GROUP BY by_load_id
+),
+retracted AS (
+    SELECT load_id, max(changed_at) AS retracted_at, max(note) AS retraction_note
+    FROM load_changes WHERE action = 'retracted' GROUP BY load_id
+)
+SELECT l.load_id, l.table_name, l.file_name, l.rows_stored,
+       CAST(coalesce(live.n, 0) AS BIGINT) AS rows_live, l.loaded_at,
+       CASE WHEN r.retracted_at IS NOT NULL THEN 'retracted'
+            WHEN coalesce(live.n, 0) = 0 THEN 'superseded'
+            WHEN live.n < l.rows_stored THEN 'partly superseded'
+            ELSE 'current'
+       END AS status,
+       rp.replaces, s.superseded_by, r.retracted_at, r.retraction_note
+FROM load_log l
+LEFT JOIN live USING (load_id)
+LEFT JOIN superseded s USING (load_id)
+LEFT JOIN replaces rp USING (load_id)
+LEFT JOIN retracted r USING (load_id)
+"""
+
+# Sector: independent if the organisation (a site's first three characters) is in the ODS
+# independent-sector list, or if its code starts with N (the ODS convention for independent
+# sector codes, which also covers organisations newer than the list); otherwise nhs.
+_DIAGNOSTICS_MONTHLY_SQL = """
+SELECT d.month, d.org_code, d.org_name,
+       CASE WHEN o.org_code IS NOT NULL OR d.org_code LIKE 'N%' THEN 'independent' ELSE 'nhs' END
+           AS sector,
+       CASE WHEN o.org_code IS NOT NULL THEN 'ods_list'
+            WHEN d.org_code LIKE 'N%' THEN 'n_code' ELSE 'not_independent' END AS sector_basis,
+       CASE WHEN length(d.org_code) = 5 THEN left(d.org_code, 3) ELSE d.org_code END
+           AS ods_org_code,
+       o.org_name AS ods_org_name,
+       d.region, d.region_code, d.test, d.test_name, d.diagnostic_id,
+       d.waiting_list, d.waiting_6_plus, d.waiting_13_plus,
+       d.planned_tests, d.unscheduled_tests, d.waiting_list_tests,
+       d.planned_tests + d.unscheduled_tests + d.waiting_list_tests AS activity,
+       d.load_id
+FROM dm01_monthly d
+LEFT JOIN ods_independent_orgs o ON o.org_code = left(d.org_code, 3)
+ORDER BY d.month, d.org_code, d.diagnostic_id
+"""
+
+# Every (month, organisation, test) reported in the month or in the same month a year
+# earlier (if that later month is loaded): an organisation that stopped reporting counts as
+# 0 this month, not as missing, so that sums of activity and of baseline cover the same rows.
+_DIAGNOSTICS_VS_BASELINE_SQL = """
+WITH months AS (SELECT DISTINCT month FROM dm01_monthly),
+cur AS (SELECT * FROM diagnostics_monthly),
+keys AS (
+    SELECT month, org_code, test FROM cur
+    UNION
+    SELECT CAST(month + INTERVAL 1 YEAR AS DATE), org_code, test FROM cur
+    WHERE CAST(month + INTERVAL 1 YEAR AS DATE) IN (SELECT month FROM months)
+)
+SELECT k.month, k.org_code, coalesce(c.org_name, b.org_name) AS org_name,
+       coalesce(c.sector, b.sector) AS sector, coalesce(c.region, b.region) AS region,
+       k.test, coalesce(c.test_name, b.test_name) AS test_name,
+       c.org_code IS NOT NULL AS reported,
+       coalesce(c.activity, 0) AS activity,
+       CAST(k.month - INTERVAL 1 YEAR AS DATE) AS baseline_month,
+       CASE WHEN CAST(k.month - INTERVAL 1 YEAR AS DATE) IN (SELECT month FROM months)
+            THEN coalesce(b.activity, 0) END AS baseline_activity,
+       CASE WHEN b.activity > 0 THEN coalesce(c.activity, 0) / b.activity END AS activity_ratio
+FROM keys k
+LEFT JOIN cur c ON c.month = k.month AND c.org_code = k.org_code AND c.test = k.test
+LEFT JOIN cur b ON b.month = CAST(k.month - INTERVAL 1 YEAR AS DATE)
+    AND b.org_code = k.org_code AND b.test = k.test
+ORDER BY k.month, k.org_code, k.test
+"""
+
+_PUBLISHED_VIEWS: tuple[Relation, ...] = (
+    Relation(
+        "diagnostics_monthly",
+        "one row per month × reporting organisation × test",
+        "Published DM01 diagnostics (NHS England, Open Government Licence v3.0) with sector "
+        "and activity. Sector rule: independent if the organisation (a five-character site's "
+        "first three characters) is in the ODS independent-sector list, or its code starts "
+        "with N (the ODS convention for independent-sector codes); otherwise nhs.",
+        (
+            Column("month", "DATE", "First day of the month."),
+            Column("org_code", "VARCHAR", "Reporting organisation (ODS code)."),
+            Column("org_name", "VARCHAR", "Organisation name as published."),
+            Column("sector", "VARCHAR", "independent or nhs (see the rule above)."),
+            Column("sector_basis", "VARCHAR", "ods_list, n_code or not_independent."),
+            Column(
+                "ods_org_code",
+                "VARCHAR",
+                "The organisation reporting: a five-character site's first three characters "
+                "(NT422 → NT4), else org_code.",
+            ),
+            Column(
+                "ods_org_name",
+                "VARCHAR",
+                "That organisation's name in the ODS independent-sector list, if it is there.",
+            ),
+            Column("region", "VARCHAR", "One of the seven NHS England regions."),
+            Column("region_code", "VARCHAR", "Region code as published (Y56–Y63)."),
+            Column("test", "VARCHAR", "Stable key of the test, e.g. mri."),
+            Column("test_name", "VARCHAR", "Test name as published."),
+            Column("diagnostic_id", "INTEGER", "DM01 diagnostic ID (1–15)."),
+            Column("waiting_list", "BIGINT", "Patients waiting at month end."),
+            Column("waiting_6_plus", "BIGINT", "Waiting 6 weeks or more."),
+            Column("waiting_13_plus", "BIGINT", "Waiting 13 weeks or more."),
+            Column("planned_tests", "BIGINT", "Planned tests in the month."),
+            Column("unscheduled_tests", "BIGINT", "Unscheduled tests in the month."),
+            Column("waiting_list_tests", "BIGINT", "Waiting-list tests in the month."),
+            Column(
+                "activity",
+                "BIGINT",
+                "Tests done in the month: planned + unscheduled + waiting-list tests.",
+            ),
+            Column("load_id", "INTEGER", "Load that wrote the row."),
+        ),
+        sql=_DIAGNOSTICS_MONTHLY_SQL,
+    ),
+    Relation(
+        "diagnostics_vs_baseline",
+        "one row per month × organisation × test reported in the month or a year earlier",
+        "Each month's DM01 activity beside the same month one year earlier (the baseline, as "
+        "the NHS measured recovery against 2019/20). An organisation that reported a test a "
+        "year earlier but not this month counts 0 this month.",
+        (
+            Column("month", "DATE", "First day of the month."),
+            Column("org_code", "VARCHAR", "Reporting organisation."),
+            Column("org_name", "VARCHAR", "Organisation name."),
+            Column("sector", "VARCHAR", "independent or nhs."),
+            Column("region", "VARCHAR", "NHS England region."),
+            Column("test", "VARCHAR", "Stable key of the test."),
+            Column("test_name", "VARCHAR", "Test name as published."),
+            Column("reported", "BOOLEAN", "Whether the organisation reported the test this month."),
+            Column("activity", "BIGINT", "Tests done in the month (0 if not reported)."),
+            Column("baseline_month", "DATE", "The same month one year earlier."),
+            Column(
+                "baseline_activity",
+                "BIGINT",
+                "Tests done in the baseline month; empty if that month is not loaded.",
+            ),
+            Column(
+                "activity_ratio",
+                "DOUBLE",
+                "activity ÷ baseline_activity; empty where there is no baseline or it is 0.",
+            ),
+        ),
+        sql=_DIAGNOSTICS_VS_BASELINE_SQL,
+    ),
+)
+
 VIEWS: tuple[Relation, ...] = (
+    Relation(
+        "activity_types",
+        "one row per service line × activity type key",
+        "Activity types as the returns label them. A label is matched by its key: lower case, "
+        "every run of spaces and punctuation read as one underscore, trimmed of underscores at "
+        "the ends, so 'T&O', 't&o ' and 'T & O' are one type (t_o) in capacity, activity and "
+        "unit prices. Two labels with one key are noted in `data_quality`.",
+        (
+            Column("service_line", "VARCHAR", "Service line."),
+            Column("activity_type", "VARCHAR", "The key that decides what matches what."),
+            Column("activity_label", "VARCHAR", "Label shown: the one the latest load wrote."),
+            Column("labels", "VARCHAR", "Every label read as this key, quoted, in order."),
+            Column("label_count", "BIGINT", "How many different labels have this key."),
+            Column("in_capacity", "BOOLEAN", "Capacity names the type."),
+            Column("in_activity", "BOOLEAN", "Activity names the type."),
+            Column("in_unit_prices", "BOOLEAN", "A unit price names the type."),
+        ),
+        sql=_ACTIVITY_TYPES_SQL,
+        materialised=True,
+    ),
     Relation(
         "activity_weekly",
         "one row per week × site × service line × activity type",
@@ -438,7 +829,8 @@ VIEWS: tuple[Relation, ...] = (
     Relation(
         "data_quality",
         "one row per finding",
-        "Warnings about loaded data that are allowed but worth a look.",
+        "Warnings about loaded data that are allowed but worth a look, including activity "
+        "types written with different labels that are read as one type.",
         (
             Column("week_start", "DATE", "Week, where the finding has one."),
             Column("site_code", "VARCHAR", "Site, where the finding has one."),
@@ -449,7 +841,33 @@ VIEWS: tuple[Relation, ...] = (
         ),
         sql=_DATA_QUALITY_SQL,
     ),
+    Relation(
+        "load_history",
+        "one row per load",
+        "Every load with what became of it: rows still live, the loads it replaced, the loads "
+        "that replaced it and its retraction (see `load_changes`).",
+        (
+            Column("load_id", "INTEGER", "The load."),
+            Column("table_name", "VARCHAR", "Input table the file was read as."),
+            Column("file_name", "VARCHAR", "File name as given."),
+            Column("rows_stored", "BIGINT", "Rows the load stored."),
+            Column("rows_live", "BIGINT", "Of those, rows still in the database."),
+            Column("loaded_at", "TIMESTAMP", "When the load committed (UTC)."),
+            Column(
+                "status",
+                "VARCHAR",
+                "current, partly superseded, superseded (no rows left) or retracted.",
+            ),
+            Column("replaces", "VARCHAR", "Loads whose rows this load replaced, e.g. '3, 5'."),
+            Column("superseded_by", "VARCHAR", "Loads that replaced rows of this one."),
+            Column("retracted_at", "TIMESTAMP", "When `capwatch unload` took it out (UTC)."),
+            Column("retraction_note", "VARCHAR", "The reason given, if any."),
+        ),
+        sql=_LOAD_HISTORY_SQL,
+    ),
 )
+
+VIEWS = VIEWS + _PUBLISHED_VIEWS
 
 RELATIONS: tuple[Relation, ...] = TABLES + VIEWS
 

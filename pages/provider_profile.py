@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from capwatch.analytics import dashboard
+from capwatch.analytics import dashboard, diagnostics
 from capwatch.analytics.flags.evidence import flags_for
 from capwatch.ui import charts, format, tables
 from capwatch.ui.context import cached
@@ -162,7 +162,10 @@ st.caption(
 )
 types = profile.activity_types
 show_table(
-    types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
+    # the label as the returns write it; the key (activity_type) stays in the CSV
+    types.with_columns(activity_type=pl.col("activity_label").replace("", "(whole line)")).drop(
+        "activity_label"
+    ),
     key="profile_types",
 )
 download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")
@@ -170,3 +173,33 @@ download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")
 st.subheader("Sites")
 show_table(profile.sites, key="profile_sites", overrides={"site_name": "Name"})
 download_csv(profile.sites, f"sites_{code}", own, key="dl_profile_sites")
+
+# Published DM01 figures where the provider's or a site's code is a DM01 reporting organisation.
+published = cached(diagnostics.provider_diagnostics, code)
+if published.shown and not published.monthly.is_empty():
+    st.subheader("Published NHS diagnostics (DM01)")
+    st.badge("Real published data — NHS England DM01", icon=":material/public:", color="blue")
+    st.caption(
+        "Tests done for NHS-funded patients as this provider (or its sites) reported them to "
+        "NHS England, by month, beside the contract returns above; the weeks filter does not "
+        f"apply. {diagnostics.ATTRIBUTION} [OGL v3.0]({diagnostics.OGL_URL})"
+    )
+    show_table(
+        published.monthly,
+        key="profile_dm01",
+        overrides={
+            "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+            "org_code": "DM01 code",
+            "org_name": "Name as published",
+            "activity": st.column_config.NumberColumn("Tests", format=tables.UNITS),
+            "baseline_activity": st.column_config.NumberColumn(
+                "A year earlier", format=tables.UNITS
+            ),
+            "activity_ratio": st.column_config.NumberColumn(
+                "Share of a year earlier", format=tables.PERCENT
+            ),
+            "waiting_list": st.column_config.NumberColumn("Waiting list", format=tables.UNITS),
+        },
+    )
+    download_csv(published.monthly, f"dm01_{code}", own, key="dl_profile_dm01")
+    download_csv(published.by_test, f"dm01_by_test_{code}", own, key="dl_profile_dm01_tests")

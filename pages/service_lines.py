@@ -70,7 +70,10 @@ st.caption(
 )
 types = view.activity_types
 show_table(
-    types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
+    # the label as the returns write it; the key (activity_type) stays in the CSV
+    types.with_columns(activity_type=pl.col("activity_label").replace("", "(whole line)")).drop(
+        "activity_label"
+    ),
     key="lines_types",
 )
 download_csv(types, "activity_types", filters, key="dl_lines_types")

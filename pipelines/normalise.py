@@ -8,6 +8,7 @@ in the same pass that aggregates the data; messages are written only for rows th
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 import polars as pl
@@ -17,6 +18,9 @@ from capwatch.contract import FUNDING, REGIONS, SERVICE_LINES, InputColumn, Inpu
 MAX_UNITS = 1_000_000
 MAX_MONEY_GBP = 10_000_000_000
 MAX_TEXT = 500
+MAX_LABEL = 100
+LABEL = "activity_label"
+_CONTROL = r"[\p{Cc}\p{Cf}]"  # tabs, line breaks, other control and invisible format characters
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 _REGION_KEYS = {re.sub(r"[^a-z]", "", r.lower()): r for r in REGIONS}
@@ -36,6 +40,13 @@ def _text(c: str) -> pl.Expr:
 def _snake(c: str) -> pl.Expr:
     """Lower case, spaces and hyphens as underscores: 'Day case' → day_case."""
     return _text(c).str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+
+
+def activity_key(label: pl.Expr) -> pl.Expr:
+    """The key an activity type label is matched by: lower case, every run of characters that
+    are not letters or digits read as one underscore, none at the ends. 'T&O', 't&o ' and
+    'T & O' are all t_o; 'Gastroscopy (OGD)' is gastroscopy_ogd; 'mri' stays mri."""
+    return label.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "_").str.strip_chars("_")
 
 
 def _number(c: str) -> pl.Expr:
@@ -90,8 +101,14 @@ def _value(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
         v = _snake(c)
         return v, v.is_in(allowed)
     if kind == "activity_type":
-        v = _snake(c)
-        return v.fill_null(""), v.str.contains(r"^[a-z0-9_]{1,60}$")
+        label = _text(c)
+        key = activity_key(label)
+        ok = (
+            ~label.str.contains(_CONTROL)
+            & (label.str.len_chars() <= MAX_LABEL)
+            & (key.str.len_chars() > 0)
+        )
+        return key.fill_null(""), ok
     if kind in ("date", "monday"):
         v = _date(c)
         ok = v.is_not_null() & (v.dt.weekday() == 1) if kind == "monday" else v.is_not_null()
@@ -110,12 +127,16 @@ def _value(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
     raise ValueError(f"unknown column kind {kind}")
 
 
-def _typed(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value named `col.name`, its `_bad_` flag) from the raw text column."""
+def _typed(col: InputColumn) -> list[pl.Expr]:
+    """The typed value named `col.name` and its `_bad_` flag from the raw text column; for an
+    activity type also its label as written (trimmed), kept for display."""
     value, valid = _value(col)
     present_raw = _text(col.name).is_not_null()
     flag = pl.when(present_raw).then(~valid.fill_null(False)).otherwise(pl.lit(col.required))
-    return value.alias(col.name), flag.alias(bad(col.name))
+    out = [value.alias(col.name), flag.alias(bad(col.name))]
+    if col.kind == "activity_type":
+        out.append(_text(col.name).fill_null("").alias(LABEL))
+    return out
 
 
 def _defaults(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
@@ -141,9 +162,11 @@ def normalise_distinct(frame: pl.DataFrame, table: InputTable) -> pl.DataFrame:
     for col in table.columns:
         if col.name not in frame.columns:
             continue
-        value, flag = _typed(col)
+        value, *others = _typed(col)
         lookup = (
-            frame.lazy().select(pl.col(col.name).unique()).with_columns(value.alias("_typed"), flag)
+            frame.lazy()
+            .select(pl.col(col.name).unique())
+            .with_columns(value.alias("_typed"), *others)
         )
         out = (
             out.join(lookup, on=col.name, how="left", nulls_equal=True)
@@ -168,7 +191,10 @@ _ADVICE: dict[Kind, Callable[[InputColumn], str]] = {
     "region": lambda _: "use one of the NHS England regions: " + ", ".join(REGIONS),
     "service_line": lambda _: "use one of " + ", ".join(SERVICE_LINES),
     "funding": lambda _: "use nhs or private",
-    "activity_type": lambda _: "use letters, digits and underscores, e.g. mri",
+    "activity_type": lambda _: (
+        f"write the type in up to {MAX_LABEL} characters with at least one letter or digit, "
+        "e.g. MRI or T&O, or leave it empty for none"
+    ),
     "date": lambda _: f"use YYYY-MM-DD or DD/MM/YYYY, years {FIRST_YEAR}–{LAST_YEAR}",
     "monday": lambda _: (
         "use the date of the Monday that starts the week (YYYY-MM-DD or DD/MM/YYYY)"
@@ -192,8 +218,28 @@ def explain(col: InputColumn, raw: str | None) -> str:
         return (
             f"{col.name} has {len(raw.strip()):,} characters: {_ADVICE[col.kind](col)}; shorten it"
         )
+    if col.kind == "activity_type":
+        special = _explain_label(col, raw.strip())
+        if special:
+            return special
     message = f"{shown!r} is not a valid {col.name}: {_ADVICE[col.kind](col)}"
     us = _US_DATE.match(raw) if col.kind in ("date", "monday") else None
     if us and int(us[1]) <= 12 < int(us[2]) <= 31:
         message += f" ({shown!r} looks month-first, as in the US; dates here are day-first)"
     return message
+
+
+def _explain_label(col: InputColumn, label: str) -> str | None:
+    """A control character or an over-long label, said plainly (None: the general message)."""
+    for i, ch in enumerate(label):
+        if unicodedata.category(ch) in ("Cc", "Cf"):  # as _CONTROL
+            return (
+                f"{col.name} {label[:40]!r} holds a control character ({ch!r}, character "
+                f"{i + 1}), e.g. a tab or line break inside the cell: remove it"
+            )
+    if len(label) > MAX_LABEL:
+        return (
+            f"{col.name} has {len(label):,} characters: an activity type is at most "
+            f"{MAX_LABEL} characters; shorten it"
+        )
+    return None

@@ -57,6 +57,8 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     folder are passed over; a file named on its own is always read (or rejected).
     """
     from capwatch.contract import LOAD_ORDER
+    from capwatch.pipelines.published.readers import ORDER as PUBLISHED_ORDER
+    from capwatch.pipelines.published.readers import recognise as recognise_published
 
     found: list[tuple[Path, InputTable]] = []
     problems: list[Problem] = []
@@ -74,9 +76,13 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
             else [path]
         )
         for f in files:
-            if f.name.startswith((".", "~$")) or (
-                path.is_dir() and f.suffix.lower() not in SUFFIXES
-            ):
+            if f.name.startswith((".", "~$")):
+                continue
+            published = recognise_published(f) if table_for_file(f.name) is None else None
+            if published is not None:  # a published file (DM01, ODS): known by its content
+                found.append((f, published))
+                continue
+            if path.is_dir() and f.suffix.lower() not in SUFFIXES:
                 continue
             if f.suffix.lower() not in SUFFIXES:
                 problems.append(
@@ -97,7 +103,8 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
                 )
                 continue
             found.append((f, table))
-    found.sort(key=lambda ft: (LOAD_ORDER.index(ft[1].name), str(ft[0])))
+    order = LOAD_ORDER + PUBLISHED_ORDER
+    found.sort(key=lambda ft: (order.index(ft[1].name), str(ft[0])))
     return found, problems
 
 

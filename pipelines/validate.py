@@ -148,7 +148,8 @@ def overlap_problems(
             r[ROW],
             key[0],
             f"{what} for {_describe_key(r, key)} was already loaded from {r['file_name']} "
-            f"(load {r['load_id']}); remove that overlap from one of the files",
+            f"(load {r['load_id']}); if this file corrects it, load it with "
+            "`capwatch ingest --replace`, otherwise remove the overlap from one of the files",
         )
         for r in clash.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
     ]

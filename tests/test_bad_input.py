@@ -145,6 +145,19 @@ CASES: dict[str, Outcome] = {
         CAPACITY,
         [("NX101", "diagnostics", "mri", JUL6, 40), ("NX102", "diagnostics", "", JUL13, 41)],
     ),
+    "activity_type_labels_as_written": Loaded(  # kept as written; matched by the folded key
+        f"SELECT site_code, activity_type, activity_label FROM capacity WHERE {NEW} ORDER BY ALL",
+        [
+            ("NX101", "crème_brûlée_scan", "Crème-brûlée scan"),
+            ("NX101", "gastroscopy_ogd", "Gastroscopy (OGD)"),
+            ("NX101", "ophth", "Ophth."),
+            ("NX102", "non_obstetric_ultrasound", "Non-obstetric Ultrasound"),
+            ("NX201", "t_o", "T&O"),
+        ],
+    ),
+    "activity_type_of_100_characters": Loaded(
+        f"SELECT length(activity_label) FROM capacity WHERE {NEW}", [(100,)]
+    ),
     "text_of_500_characters": Loaded(
         f"SELECT provider_code, length(provider_name) FROM providers WHERE {NEW}",
         [("NX3", 500)],
@@ -247,6 +260,15 @@ CASES: dict[str, Outcome] = {
     "excel_merged_cells_down_a_column": Rejected(
         "capacity.xlsx", 3, "site_code", "if the cell is merged with the one above, unmerge it"
     ),
+    "activity_type_control_character": Rejected(
+        "capacity.csv", 2, "activity_type", "holds a control character ('\\n', character 4)"
+    ),
+    "activity_type_over_100_characters": Rejected(
+        "capacity.csv", 2, "activity_type", "activity_type has 101 characters"
+    ),
+    "activity_type_without_letters": Rejected(
+        "capacity.csv", 3, "activity_type", "'--' is not a valid activity_type"
+    ),
     "excel_two_data_sheets": Rejected(
         "capacity.xlsx", None, None, "2 sheets ('June', 'July') each hold a capacity table"
     ),
@@ -333,6 +355,16 @@ def _providers_with_name_of(length: int) -> Callable[[Path], None]:
     return make
 
 
+def _capacity_labelled(length: int) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        label = ("Gastroscopy (OGD) with biopsy " * 10)[:length]
+        (folder / "capacity.csv").write_text(
+            ",".join(CAP_HEADER) + f"\nNX101,diagnostics,{label},2020-07-06,5\n"
+        )
+
+    return make
+
+
 def _same_file_twice(folder: Path) -> None:
     (folder / "providers_resent.csv").write_text(
         untidy_returns.FILES["providers.csv"], encoding="utf-8"
@@ -348,6 +380,8 @@ GENERATED: dict[str, Callable[[Path], None]] = {
     "text_of_500_characters": _providers_with_name_of(500),
     "text_over_500_characters": _providers_with_name_of(2000),
     "same_file_twice": _same_file_twice,
+    "activity_type_of_100_characters": _capacity_labelled(100),
+    "activity_type_over_100_characters": _capacity_labelled(101),
 }
 
 

@@ -52,7 +52,7 @@ def content(path: Path) -> dict[str, object]:
         for t in schema.TABLES:
             if t.name == "load_log":
                 continue
-            cols = ", ".join(schema.quote(c) for c in t.column_names)
+            cols = ", ".join(schema.quote(c) for c in t.column_names if c != "changed_at")
             out[t.name] = con.execute(
                 f"SELECT count(*), coalesce(sum(hash({cols})), 0) FROM {t.name}"
             ).fetchall()[0]
@@ -69,11 +69,11 @@ def staging_files(folder: Path) -> list[Path]:
     return sorted(folder.glob(f".{DB_NAME}.*.staging*"))
 
 
-def ingest_process(inputs: Path, database: Path) -> subprocess.Popen[bytes]:
+def ingest_process(inputs: Path, database: Path, *options: str) -> subprocess.Popen[bytes]:
     """`capwatch ingest` in a process of its own."""
     return subprocess.Popen(
         [sys.executable, "-c", "from capwatch.cli import main; main()", "ingest", str(inputs),
-         "--db", str(database)],
+         "--db", str(database), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -220,3 +220,50 @@ def test_a_killed_load_never_leaves_the_write_lock_held(dataset: Dataset, tmp_pa
     proc.wait(timeout=WAIT_S)
     with db.write_session(database, lock_wait_s=5.0) as writer:
         assert writer.query("SELECT count(*) AS n FROM providers")["n"][0] > 0
+
+
+def test_a_killed_replacement_leaves_the_database_as_it_was(
+    dataset: Dataset, tmp_path: Path
+) -> None:
+    """A provider resends July's activity with every event counted twice (`--replace`): killed
+    while it loads, the live file is byte-identical to the before-state; run again, it
+    completes to exactly what an uninterrupted replacement gives."""
+    import polars as pl
+
+    resent = tmp_path / "resent"
+    resent.mkdir()
+    (
+        pl.read_csv(dataset.all / "activity_2020-07.csv", infer_schema=False)
+        .with_columns(units=pl.lit("2"))
+        .write_csv(resent / "activity_2020-07_resent.csv")
+    )
+    clean = tmp_path / "clean" / DB_NAME
+    clean.parent.mkdir()
+    shutil.copyfile(dataset.after, clean)
+    proc = ingest_process(resent, clean, "--replace")
+    appeared = wait_for(lambda: staging_files(clean.parent))
+    code, output = finish(proc)
+    load_s = time.monotonic() - appeared
+    assert code == 0, output
+    replaced = content(clean)
+    assert replaced != dataset.after_content
+    july = (
+        "SELECT sum(units) FROM activity_daily WHERE activity_date BETWEEN "
+        "'2020-07-01' AND '2020-07-31'"
+    )
+    assert db.Database(clean).scalar(july) == 2 * db.Database(dataset.after).scalar(july)
+
+    for fraction in (0.0, 0.3):
+        database = tmp_path / f"killed_{fraction}" / DB_NAME
+        database.parent.mkdir()
+        shutil.copyfile(dataset.after, database)
+        before = sha256(database)
+        proc = ingest_process(resent, database, "--replace")
+        started = wait_for(lambda folder=database.parent: staging_files(folder))
+        time.sleep(max(0.0, started + fraction * load_s - time.monotonic()))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=WAIT_S)
+        assert sha256(database) == before, f"killed at {fraction:.0%}: the database changed"
+        code, output = finish(ingest_process(resent, database, "--replace"))
+        assert code == 0, output
+        assert content(database) == replaced

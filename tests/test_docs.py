@@ -34,7 +34,19 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["generate", "ingest", "demo", "export", "flags", "backtest", "sql", "schema", "migrate"],
+    [
+        "generate",
+        "ingest",
+        "loads",
+        "unload",
+        "demo",
+        "export",
+        "flags",
+        "backtest",
+        "sql",
+        "schema",
+        "migrate",
+    ],
 )
 def test_every_command_in_the_readme_has_help(command: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -98,16 +98,29 @@ def filter_options(db: Database, filters: Filters | None = None) -> FilterOption
 
 
 def load_log(db: Database) -> pl.DataFrame:
-    """Every loaded file, newest first."""
+    """Every loaded file, newest first, with what became of it: rows still live, status
+    (current, partly superseded, superseded, retracted), the loads it replaced and those that
+    replaced it, and when it was retracted."""
     return db.query(
-        "SELECT load_id, table_name, file_name, file_path, rows_read, rows_stored, file_bytes, "
-        "file_hash, warnings, loaded_at, duration_ms FROM load_log ORDER BY load_id DESC"
+        "SELECT l.load_id, l.table_name, l.reader, l.file_name, h.status, l.rows_read, "
+        "l.rows_stored, h.rows_live, h.replaces, h.superseded_by, h.retracted_at, "
+        "h.retraction_note, l.file_path, l.file_bytes, l.file_hash, l.warnings, l.loaded_at, "
+        "l.duration_ms FROM load_log l JOIN load_history h USING (load_id) ORDER BY l.load_id DESC"
     )
 
 
+def load_history(db: Database) -> pl.DataFrame:
+    """The `load_history` view, oldest load first."""
+    return db.query("SELECT * FROM load_history ORDER BY load_id")
+
+
 def is_synthetic(db: Database) -> bool:
-    """True when every loaded file came from a `synthetic…` folder (see `_SYNTHETIC_FOLDER`)."""
-    paths = db.query("SELECT file_path FROM load_log")["file_path"].to_list()
+    """True when every loaded contract file came from a `synthetic…` folder (see
+    `_SYNTHETIC_FOLDER`). Published files (DM01, ODS) are real whatever folder they are in, and
+    do not count here: the demo loads real published data beside synthetic contract data."""
+    paths = db.query("SELECT file_path FROM load_log WHERE reader = 'contract'")[
+        "file_path"
+    ].to_list()
     return bool(paths) and all(_SYNTHETIC_FOLDER.search(p.replace("\\", "/")) for p in paths)
 
 

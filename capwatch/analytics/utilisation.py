@@ -245,6 +245,7 @@ def activity_types(db: Database, filters: Filters) -> pl.DataFrame:
 
     Capacity given for a whole line (activity_type '') appears as its own row, with the NHS
     units that met it; utilisation by type exists only where capacity is given by type.
+    activity_type is the matching key, activity_label the label to show (`activity_types`).
     """
     act_where, act_params = filters.where(
         week="a.week_start",
@@ -281,6 +282,7 @@ def activity_types(db: Database, filters: Filters) -> pl.DataFrame:
             WHERE {cap_where} GROUP BY ALL
         )
         SELECT service_line, activity_type,
+               coalesce(t.activity_label, activity_type) AS activity_label,
                CAST(coalesce(act.nhs_units, 0) AS BIGINT) AS nhs_units,
                CAST(coalesce(act.private_units, 0) AS BIGINT) AS private_units,
                coalesce(act.nhs_value_gbp, 0) AS nhs_value_gbp,
@@ -289,6 +291,7 @@ def activity_types(db: Database, filters: Filters) -> pl.DataFrame:
                cap.nhs_units_meeting_capacity / nullif(cap.capacity_units, 0) AS utilisation,
                cap.capacity_value_gbp, cap.unused_capacity_cost_gbp
         FROM act FULL OUTER JOIN cap USING (service_line, activity_type)
+        LEFT JOIN activity_types t USING (service_line, activity_type)
         ORDER BY service_line, activity_type
         """,
         act_params + cap_params,

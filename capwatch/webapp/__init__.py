@@ -2,7 +2,8 @@
 
 `app.py`, `pages/` and `streamlit_config.toml` here are links to the checkout's top-level
 `app.py`, `pages/` and `.streamlit/config.toml`: an editable install serves the checkout's
-files, and a wheel carries copies of them, so `capwatch demo` works from any folder.
+files, and a wheel carries copies of them, so `capwatch demo` works from any folder. So is
+`published/`, the checkout's `data/published/` (the demo's extract of published DM01 data).
 """
 
 from __future__ import annotations
@@ -36,3 +37,8 @@ def streamlit_options() -> list[str]:
         for section, values in settings.items()
         for key, value in values.items()
     ]
+
+
+def published_data() -> Path:
+    """The folder of published NHS data the demo loads (the DM01 extract and its attribution)."""
+    return _shipped("published")

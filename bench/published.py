@@ -1,0 +1,86 @@
+"""Benchmark: load all 18 published DM01 months (and the ODS list) from ../shared/real.
+
+    python -m bench.published            # 3 runs, median; writes bench/results/published.json
+
+Each run is `capwatch ingest ../shared/real/dm01_provider ../shared/real/ods` into a fresh
+database, in a child process (so start-up and imports count, as a data manager sees them).
+Also timed: reading and checking the 18 workbooks alone (no database), in this process, and
+the published page's analytics on the loaded database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT.parent / "shared" / "real"
+RESULTS = ROOT / "bench" / "results"
+
+
+def _ingest_once(db: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "capwatch", "ingest", str(REAL / "dm01_provider"),
+         str(REAL / "ods"), "--db", str(db)],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if not (REAL / "dm01_provider").is_dir():
+        print(f"no published files at {REAL}: nothing to measure")
+        return 1
+    from capwatch.analytics import diagnostics
+    from capwatch.analytics.filters import Filters
+    from capwatch.db import Database
+    from capwatch.pipelines.published import dm01
+
+    files = sorted((REAL / "dm01_provider").rglob("*.xls"))
+    ingest_s: list[float] = []
+    read_s: list[float] = []
+    page_s: list[float] = []
+    rows = 0
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.duckdb"
+            ingest_s.append(_ingest_once(db))
+            started = time.perf_counter()
+            rows = sum(dm01.read_dm01(f).frame.height for f in files)
+            read_s.append(time.perf_counter() - started)
+            reader = Database(db)
+            diagnostics.diagnostics(reader, Filters())  # first query opens the file
+            started = time.perf_counter()
+            diagnostics.diagnostics(reader, Filters(), "mri")
+            page_s.append(time.perf_counter() - started)
+            reader.close()
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "files": len(files),
+        "rows": rows,
+        "repeats": args.repeats,
+        "ingest_s": round(statistics.median(ingest_s), 2),
+        "read_and_check_s": round(statistics.median(read_s), 2),
+        "page_analytics_s": round(statistics.median(page_s), 3),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "published.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Loading published files (DM01, the ODS list): read, check, and store whole or not at all.
+
+Called by `capwatch.load.load_file` for a file that `capwatch.pipelines.published.readers`
+recognised. A DM01 month already held is skipped if its figures are the same, refused if they
+differ (naming the load that holds it): a published month is replaced only by retracting that
+load first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal, cast
+
+import polars as pl
+
+from capwatch import db
+from capwatch.pipelines.problems import FileRejected, Problem
+from capwatch.pipelines.published import dm01, extract, ods
+from capwatch.pipelines.published.readers import STORED
+
+_COMPARE = [c for c in extract.COLUMNS if c != "source_row"]
+
+
+@dataclass
+class PublishedLoad:
+    """What happened to one published file that was not rejected."""
+
+    status: Literal["loaded", "skipped"]
+    rows: int = 0
+    load_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_published(
+    writer: db.Writer, path: Path, reader: str, digest: str, started: float
+) -> PublishedLoad:
+    """Read, check and store one published file. Raises FileRejected with every problem."""
+    stored = STORED[reader]
+    notes: list[str] = []
+    if reader == ods.READER:
+        frame = ods.read_ephp(path)
+        notes.append(f"{frame.height:,} independent-sector organisations")
+    else:
+        if reader == dm01.READER:
+            month = dm01.read_dm01(path)
+            frame, notes = month.frame, month.notes
+        else:
+            frame = extract.read_extract(path)
+            first = cast(date, frame["month"].min())
+            last = cast(date, frame["month"].max())
+            notes.append(
+                f"{frame['month'].n_unique()} months of published DM01 ({first:%b %Y}–{last:%b %Y})"
+            )
+        same = _held_months(writer, path, frame)
+        if same is not None:
+            return PublishedLoad("skipped", notes=[same])
+    record = db.LoadRecord(
+        table_name=stored,
+        file_name=path.name,
+        file_path=str(path.resolve()),
+        file_hash=digest,
+        file_bytes=path.stat().st_size,
+        rows_read=frame.height,
+        warnings="; ".join(notes) or None,
+        reader=reader,
+    )
+    load_id = writer.store(
+        record, stored, frame, replace_keys=reader == ods.READER, started=started
+    )
+    return PublishedLoad("loaded", frame.height, load_id, notes)
+
+
+def _held_months(writer: db.Writer, path: Path, frame: pl.DataFrame) -> str | None:
+    """None if no month of `frame` is loaded; a skip note if every month is, with the same
+    figures; FileRejected if any loaded month's figures differ, or only some are loaded."""
+    months = frame["month"].unique().sort().to_list()
+    held = writer.query(
+        "SELECT d.month, d.load_id, l.file_name FROM dm01_monthly d JOIN load_log l "
+        "USING (load_id) WHERE d.month IN (SELECT unnest(?::DATE[])) "
+        "GROUP BY ALL ORDER BY d.month",
+        [months],
+    )
+    if held.is_empty():
+        return None
+    cols = ", ".join(_COMPARE)
+    stored = writer.query(
+        f"SELECT {cols} FROM dm01_monthly WHERE month IN (SELECT unnest(?::DATE[])) "
+        "ORDER BY month, org_code, test",
+        [months],
+    )
+    incoming = frame.select(_COMPARE).sort("month", "org_code", "test")
+    where = ", ".join(f"{m:%B %Y} by load {lid} ({name})" for m, lid, name in held.iter_rows())
+    if held["month"].n_unique() == len(months) and stored.equals(incoming.cast(stored.schema)):
+        return f"the same figures are already loaded: {where}; nothing changed"
+    raise FileRejected(
+        [
+            Problem(
+                str(path),
+                None,
+                None,
+                f"already loaded with different figures or from another file: {where}. "
+                "A published month is loaded once; retract that load first to replace it",
+            )
+        ]
+    )

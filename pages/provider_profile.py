@@ -19,6 +19,7 @@ from capwatch.ui.download import download_csv
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
 from capwatch.ui.flags_view import render_flags
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 
 filters = current_filters()
@@ -101,7 +102,7 @@ show_metrics(
 st.subheader("Flags")
 st.caption("Rules run with their default settings over these weeks and service lines.")
 st.page_link(
-    "pages/flags.py",
+    page_file("flags"),
     label="Adjust the rule settings on the Flags page",
     icon=":material/flag:",
     query_params=link_params(own),

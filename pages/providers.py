@@ -10,9 +10,10 @@ from capwatch.ui import charts
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_csv
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
+from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 
-PROFILE_PAGE = "pages/provider_profile.py"
+PROFILE_PAGE = page_file("provider_profile")
 
 filters = current_filters()
 st.title("Providers")

@@ -13,14 +13,12 @@ from capwatch import config
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags import compute_flags
 from capwatch.db import Database
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests.test_flags_rules import build
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/flags.py"
+APP = str(ENTRY_SCRIPT)
+PAGE = page_file("flags")
 ALL = Filters()
-
-
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from capwatch import config, schema
 from capwatch.analytics.examples import EXAMPLES
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import tiny_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-PAGE = "pages/sql.py"
-
-
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
+APP = str(ENTRY_SCRIPT)
+PAGE = page_file("sql")
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +203,7 @@ def test_users_without_the_analyst_role_cannot_open_it(
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         signed_in(APP).switch_page(PAGE)
     # ... and the page itself refuses if it is run anyway, before running the linked query.
-    at = signed_in(str(ROOT / PAGE))
+    at = signed_in(PAGE)
     assert not at.exception
     assert [e.value for e in at.error] == ["Ad hoc SQL is not available to you."]
     assert not at.text_area

@@ -15,7 +15,7 @@ from capwatch.analytics import dashboard
 from capwatch.analytics.flags.evidence import flags_for
 from capwatch.ui import charts, format, tables
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
 from capwatch.ui.flags_view import render_flags
 from capwatch.ui.metrics import Metric, show_metrics
@@ -126,7 +126,7 @@ show_table(
         ),
     },
 )
-download_csv(profile.contracts, f"contracts_{code}", own, key="dl_profile_contracts")
+download_table(profile.contracts, f"contracts_{code}", own, key="dl_profile_contracts")
 
 st.subheader("By service line")
 left, right = st.columns(2)
@@ -140,7 +140,7 @@ with right:
         charts.service_line_bars(profile.service_lines, "utilisation", "Utilisation"),
         key="profile_lines_util",
     )
-download_csv(profile.service_lines, f"service_lines_{code}", own, key="dl_profile_lines")
+download_table(profile.service_lines, f"service_lines_{code}", own, key="dl_profile_lines")
 
 st.subheader("Week by week")
 left, right = st.columns(2)
@@ -154,7 +154,7 @@ with right:
         charts.used_unused_weekly(profile.weekly, "NHS and private activity against capacity"),
         key="profile_weekly_units",
     )
-download_csv(profile.weekly, f"weekly_{code}", own, key="dl_profile_weekly")
+download_table(profile.weekly, f"weekly_{code}", own, key="dl_profile_weekly")
 
 st.subheader("By activity type")
 st.caption(
@@ -166,8 +166,8 @@ show_table(
     types.with_columns(activity_type=pl.col("activity_type").replace("", "(whole line)")),
     key="profile_types",
 )
-download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")
+download_table(types, f"activity_types_{code}", own, key="dl_profile_types")
 
 st.subheader("Sites")
 show_table(profile.sites, key="profile_sites", overrides={"site_name": "Name"})
-download_csv(profile.sites, f"sites_{code}", own, key="dl_profile_sites")
+download_table(profile.sites, f"sites_{code}", own, key="dl_profile_sites")

@@ -31,12 +31,12 @@ def gated_app() -> None:
 
     from capwatch.analytics.filters import Filters
     from capwatch.ui.auth import gate, scope
-    from capwatch.ui.download import download_csv
+    from capwatch.ui.download import download_table
 
     access = gate()
     st.markdown(f"scope={scope(Filters(regions=('London',))).scope_regions!r}")
     st.markdown(f"sql={access.may_use_sql}")
-    download_csv(pl.DataFrame({"a": [1, 2, 3]}), "test", Filters(), key="dl")
+    download_table(pl.DataFrame({"a": [1, 2, 3]}), "test", Filters(), key="dl")
 
 
 @pytest.fixture
@@ -143,6 +143,11 @@ def test_download_is_recorded_with_rows_and_filters(env: Path) -> None:
     record = downloads[0]
     assert record["who"] == "lon@example.nhs.uk" and record["rows"] == 3
     assert record["what"]["file"].endswith(".csv")
+    # The Excel button beside it is audited the same way, as its own download.
+    at.get("download_button")[1].click().run()
+    downloads = [r for r in _records(env) if r["action"] == "download"]
+    assert [r["what"]["file"].rsplit(".", 1)[1] for r in downloads] == ["csv", "xlsx"]
+    assert downloads[1]["rows"] == 3
 
 
 def _audit_page(user: dict) -> AppTest:

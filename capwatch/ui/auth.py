@@ -8,8 +8,8 @@ API (keep it stable):
 - `current_access() -> Access | None`: the user's access on this run, worked out again if
   `gate()` has not run (a page run on its own); None means "may see nothing".
 - `scope(filters) -> Filters`: the filters limited to the current user's regions (None: nothing).
-- `record_download(what, file_name, rows, filters)`: record a CSV download (the shared
-  `capwatch.ui.download.download_csv` button calls it).
+- `record_download(what, file_name, rows, filters)`: record a download, CSV or Excel (the
+  `capwatch.ui.download` buttons call it).
 - `record_sql(query, rows, error=None)`: record an ad hoc query.
 - `refuse_unless(allowed, what)`: a plain refusal and stop, for pages some users may not open.
 
@@ -160,7 +160,7 @@ def _filters_record(filters: Filters) -> dict[str, Any]:
 def record_download(
     what: str, file_name: str, rows: int, filters: Filters | Mapping[str, Any] | None = None
 ) -> bool:
-    """Record a CSV download: what it was, its file name, rows, and the filters behind it."""
+    """Record a download (CSV or Excel): what it was, its file name, rows, and the filters."""
     detail = _filters_record(filters) if isinstance(filters, Filters) else dict(filters or {})
     return _record("download", page=what, what={"file": file_name, "filters": detail}, rows=rows)
 

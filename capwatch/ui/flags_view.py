@@ -23,7 +23,7 @@ from capwatch.analytics.flags.engine import SEVERITY_ORDER
 from capwatch.analytics.flags.evidence import Overrides
 from capwatch.ui import flag_charts, format, tables
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.tables import show_table
 
 SORTS = {
@@ -276,5 +276,5 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
             f"weeks {format.gbp(flag['contract_value_gbp'])}. Rule settings: "
             f"{flag['parameters']}."
         )
-    st.caption("The CSV has every field of the flags shown, including the figures behind them.")
-    download_csv(shown, "flags", filters, key=f"{key}:download")
+    st.caption("The downloads have every field of the flags shown, with the figures behind them.")
+    download_table(shown, "flags", filters, key=f"{key}:download")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import io
 import re
 import shutil
 import tempfile
@@ -150,6 +151,33 @@ def write_frame(
         return write_frame_xlsx(frame, out, what, about)
     _atomic_write(out, csv_bytes(frame))
     return frame.height
+
+
+def template_csv_bytes(template_csv: str) -> bytes:
+    """An input template's CSV text as a download (with the byte-order mark: the contracts
+    example holds `£`)."""
+    return BOM + template_csv.encode("utf-8")
+
+
+def template_xlsx_bytes(table: str, template_csv: str) -> bytes:
+    """An input template as a workbook: the header and the example row, every cell text (the
+    examples show forms a return may use, such as `£9,500,000` or `30/09/2020`)."""
+    frame = pl.read_csv(io.StringIO(template_csv), infer_schema=False)
+    about = provenance(
+        f"Input template for {table}",
+        rows=frame.height,
+        filters=None,
+        data=None,
+        extra=(
+            (
+                "Use",
+                f"One row per {table} record under the header; the example row shows forms "
+                "that are accepted. Load the file with `capwatch ingest` (as CSV or as this "
+                "workbook: the first sheet is read).",
+            ),
+        ),
+    )
+    return xlsx_bytes(frame, table, about)
 
 
 # -- Arrow result files (ad hoc SQL) -----------------------------------------------------

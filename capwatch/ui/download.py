@@ -8,7 +8,6 @@ built only when its button is clicked. Both are named after what they hold and t
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -124,37 +123,22 @@ def download_table(
 
 def download_template(table: str, template_csv: str, *, key: str) -> None:
     """An input template (header and an example row) as CSV and as an Excel workbook whose
-    cells are all text; each download is audited (`template_<table>`)."""
+    cells are all text; each download is audited (`template_<table>`, one row)."""
     stem = f"{table}_template"
     what = f"template_{table}"
     detail = {"template": table}
-    frame = pl.read_csv(io.StringIO(template_csv), infer_schema=False)
-
-    def workbook() -> bytes:
-        about = provenance(
-            f"Input template for {table}",
-            rows=frame.height,
-            filters=None,
-            data=None,
-            extra=(
-                ("Use", f"One row per {table} record under the header; the example row shows "
-                 "the forms accepted. Load it with `capwatch ingest` (CSV or this workbook)."),
-            ),
-        )  # fmt: skip
-        return xlsx_bytes(frame, table, about)
-
     with st.container(gap="small"):
         st.download_button(
             f"{table}.csv",
-            data=export.BOM + template_csv.encode("utf-8"),
+            data=export.template_csv_bytes(template_csv),
             file_name=f"{stem}.csv",
             mime=CSV_MIME,
             key=key,
             icon=":material/download:",
             on_click=auth.record_download,
-            args=(what, f"{stem}.csv", frame.height, detail),
+            args=(what, f"{stem}.csv", 1, detail),
         )
         excel_button(
-            workbook, f"{stem}.xlsx", frame.height, key=f"{key}_xlsx",
-            audit=(what, f"{stem}.xlsx", frame.height, detail),
+            lambda: export.template_xlsx_bytes(table, template_csv), f"{stem}.xlsx", 1,
+            key=f"{key}_xlsx", audit=(what, f"{stem}.xlsx", 1, detail),
         )  # fmt: skip

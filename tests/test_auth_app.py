@@ -101,6 +101,24 @@ def test_regional_user_is_scoped_and_the_sign_in_is_recorded_once(env: Path) -> 
     assert records[0]["what"]["regions"] == ["London"]
 
 
+def test_one_sign_in_is_recorded_once_however_many_sessions_it_opens(env: Path) -> None:
+    """Each page opened, tab or reload is a new Streamlit session carrying the same sign-in
+    (the same ID token claims); signing in again (a new token) is a new record."""
+    claims = {"is_logged_in": True, "email": "lon@example.nhs.uk", "sub": "lon",
+              "iss": "https://idp.example", "iat": 1_780_000_000, "nonce": "n-1"}  # fmt: skip
+    for _ in range(3):  # three page loads of one signed-in browser
+        at = _app(dict(claims))
+        assert "scope=('London',)" in _text(at)
+        at.run()  # and a rerun within the session
+    sign_ins = [r for r in _records(env) if r["action"] == "sign_in"]
+    assert len(sign_ins) == 1
+    again = _app({**claims, "iat": 1_780_003_600, "nonce": "n-2"})  # signed out and in again
+    assert "scope=('London',)" in _text(again)
+    sign_ins = [r for r in _records(env) if r["action"] == "sign_in"]
+    assert len(sign_ins) == 2
+    assert sign_ins[0]["what"]["sign_in_id"] != sign_ins[1]["what"]["sign_in_id"]
+
+
 def test_group_claim_gives_national_access(env: Path) -> None:
     at = _app({"is_logged_in": True, "email": "new@example.nhs.uk", "groups": ["cw-national"]})
     assert "scope=None" in _text(at) and "sql=False" in _text(at)

@@ -367,3 +367,44 @@ def test_excel_templates_load_back_through_ingest(tmp_path: Path) -> None:
     report = ingest([folder], tmp_path / "t.duckdb")
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]
     assert report.count("loaded") == len(templates())
+
+
+# -- the pages -----------------------------------------------------------------------------
+
+
+def _page(tiny_db: Path, monkeypatch: pytest.MonkeyPatch, name: str):
+    from streamlit.testing.v1 import AppTest
+
+    from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+
+    monkeypatch.setenv("CAPWATCH_DB", str(tiny_db))
+    monkeypatch.setenv("CAPWATCH_AUDIT_LOG", str(tiny_db.with_name("audit.jsonl")))
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60).run()
+    at.switch_page(page_file(name)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("name", ["providers", "overview", "service_lines", "regions", "data"])
+def test_every_csv_download_on_a_page_has_an_excel_one_beside_it(
+    tiny_db: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    at = _page(tiny_db, monkeypatch, name)
+    buttons = at.get("download_button")
+    csv_keys = {b.proto.id for b in buttons if b.proto.label.startswith("Download CSV")}
+    labels = [b.proto.label for b in buttons]
+    assert csv_keys, labels
+    assert labels.count("Excel (.xlsx)") >= len(csv_keys)
+    for csv_label, excel_label in zip(labels[::2], labels[1::2], strict=True):
+        assert excel_label == "Excel (.xlsx)", (csv_label, excel_label)
+
+
+def test_a_table_too_big_for_excel_gets_a_disabled_button_saying_why(
+    tiny_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "MAX_DATA_ROWS", 1)  # stands in for Excel's 1,048,575
+    at = _page(tiny_db, monkeypatch, "providers")
+    assert "Excel (.xlsx)" not in [b.proto.label for b in at.get("download_button")]
+    (disabled,) = [b for b in at.button if b.label == "Excel (.xlsx)"]
+    assert disabled.disabled
+    assert "more than an Excel sheet holds" in disabled.help

@@ -281,11 +281,9 @@ def _record_sign_in_once(here: Resolution, who: str, what: dict[str, Any]) -> No
 
 
 def _show_only(screen: Callable[[], None]) -> NoReturn:
-    """Run `screen` as the app's only page and stop.
-
-    Until `st.navigation` has run, Streamlit lists the `pages/` folder's files in the sidebar;
-    a visitor who may not come in must not see even the names of the pages.
-    """
+    """Run `screen` as the app's only page, with no navigation drawn, and stop: whatever page
+    the address names, a visitor who may not come in sees this screen and not even the names
+    of the pages."""
     st.navigation([st.Page(screen, title="capwatch")], position="hidden").run()
     st.stop()
 

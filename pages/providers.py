@@ -82,7 +82,7 @@ with table:
     )
     st.caption("Select a row to open that provider's profile; click a heading to sort.")
     download_table(ranked, f"providers_by_{view.order.replace(' ', '_')}", filters,
-                 key="dl_providers")  # fmt: skip
+                   key="dl_providers")  # fmt: skip
 
 rows = event.selection.rows if event is not None else []
 if rows:

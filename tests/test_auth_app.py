@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from capwatch.ui import auth
+
 ACCESS = """
 contact = "capwatch-admins@example.nhs.uk"
 [users]
@@ -46,6 +48,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CAPWATCH_ACCESS", str(access))
     log = tmp_path / "audit.jsonl"
     monkeypatch.setenv("CAPWATCH_AUDIT_LOG", str(log))
+    auth._sign_ins.clear()  # sign-ins this "server" (the test process) has recorded
     return log
 
 

@@ -136,4 +136,6 @@ def test_download_holds_every_field_of_the_flags_shown(app: AppTest, db_path: Pa
     assert expected.height >= 1
     noun = "row" if expected.height == 1 else "rows"
     assert button.proto.label == f"Download CSV ({expected.height:,} {noun})"
-    assert csv_bytes(expected).decode().splitlines()[0].split(",") == list(expected.columns)
+    assert csv_bytes(expected).decode("utf-8-sig").splitlines()[0].split(",") == list(
+        expected.columns
+    )

@@ -134,7 +134,7 @@ def bench_ingest(scale: float, repeats: int, pandas_repeats: int) -> dict[str, A
 def loaded_db(scale: float) -> Path:
     path = DATA / f"scale-{scale:g}.duckdb"
     if not path.exists():
-        from pipelines.load import ingest
+        from capwatch.load import ingest
 
         report = ingest([dataset(scale)], path)
         if not report.ok:

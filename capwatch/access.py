@@ -28,8 +28,8 @@ from typing import Any
 
 from capwatch import config
 from capwatch.analytics.filters import Filters
+from capwatch.contract import REGIONS
 from capwatch.errors import CapwatchError
-from pipelines.contract import REGIONS
 
 ACCESS_SETTING = "access_file"
 

@@ -39,9 +39,6 @@ DbOption = Annotated[
     ),
 ]
 
-APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
-DEMO_DATA = Path("data") / "synthetic"
-
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"capwatch: {message}", err=True, fg=typer.colors.RED)
@@ -86,7 +83,7 @@ def ingest(
     Reference tables load first. A file already loaded (same content) is skipped.
     Exits non-zero if any file was rejected, after loading the good ones.
     """
-    from pipelines.load import ingest as run
+    from capwatch.load import ingest as run
 
     db_path = config.resolve_db_path(db)
     started = time.perf_counter()
@@ -117,8 +114,9 @@ def demo(
     ] = False,
 ) -> None:
     """Build the synthetic 2020 data if the database is missing, then serve the dashboard."""
+    from capwatch import webapp
+    from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
-    from pipelines.load import ingest as run
 
     db_path = config.resolve_db_path(db)
     if not db_path.exists():
@@ -134,12 +132,15 @@ def demo(
     typer.echo(f"Serving capwatch on http://localhost:{port} (Ctrl+C to stop)")
     env = {**os.environ, config.DB_ENV_VAR: str(db_path.resolve())}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+        sys.executable, "-m", "streamlit", "run", str(webapp.entry_script()),
+        *webapp.streamlit_options(),
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     try:
-        raise typer.Exit(subprocess.call(cmd, env=env, cwd=APP_FILE.parent))
+        # Served from the current folder, which holds the user's .streamlit/secrets.toml,
+        # access file and audit log (relative settings resolve against it).
+        raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
@@ -185,13 +186,10 @@ def export(
 
 
 @app.command()
-def schema(
-    db: DbOption = None,
-) -> None:
+def schema() -> None:
     """Print the data dictionary: every documented table and view, its grain and columns."""
     from capwatch.schema import dictionary_markdown
 
-    del db  # the dictionary is the code's; `--db` is accepted for symmetry with other commands
     typer.echo(dictionary_markdown())
 
 
@@ -205,55 +203,111 @@ def migrate(db: DbOption = None) -> None:
     typer.echo(f"{db_path} is at schema version {database.SCHEMA_VERSION}")
 
 
+RuleOption = Annotated[
+    list[str] | None,
+    typer.Option("--rule", help="Rule to run (repeatable); all rules when omitted."),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="Override a rule parameter as RULE.KEY=VALUE (repeatable), e.g. "
+        "low_utilisation.threshold=0.25 or funnel.overdispersion=multiplicative.",
+    ),
+]
+
+
 @app.command()
 def flags(
     out: Annotated[Path, typer.Option("--out", help="File to write, every field (.csv or .xlsx).")],
     db: DbOption = None,
     fmt: FormatOption = None,
-    rule: Annotated[
-        list[str] | None,
-        typer.Option("--rule", help="Rule to run (repeatable); all rules when omitted."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param", help="Override a rule parameter, e.g. low_utilisation.threshold=0.25."
-        ),
-    ] = None,
+    rule: RuleOption = None,
+    param: ParamOption = None,
 ) -> None:
     """Run the flag rules over every loaded week and write every flag to CSV or Excel."""
     from capwatch.analytics.filters import Filters
-    from capwatch.analytics.flags import compute_flags, parse_params
-    from capwatch.analytics.reference import loads
+    from capwatch.analytics.flags import parse_params, run_flags
     from capwatch.db import Database
-    from capwatch.export import provenance, write_frame
+    from capwatch.export import loads, provenance, write_frame
 
     file_format = _file_format(fmt, out)
     overrides = parse_params(param or [])
     reader = Database(config.resolve_db_path(db))
     try:
-        found = compute_flags(reader, Filters(), rules=rule or None, params=overrides)
+        run = run_flags(reader, Filters(), rules=rule or None, params=overrides)
         data = loads(reader)
     finally:
         reader.close()
-    settings = [f"{r}.{k}={v:g}" for r, kv in sorted(overrides.items()) for k, v in kv.items()]
+    found = run.flags
+    settings = [f"{r}.{k}={v}" for r, kv in sorted(overrides.items()) for k, v in kv.items()]
     about = provenance(
         "Flags: every rule firing over every loaded week",
         rows=found.height,
-        filters=Filters(),
+        filters=Filters().provenance(),
         data=data,
         extra=(
             ("Rules", ", ".join(rule) if rule else "every rule"),
             ("Rule settings", "; ".join(settings) if settings else "the defaults"),
+            *(("Note", note) for note in run.notes),
         ),
     )
     write_frame(found, out, file_format, "flags", about)
     providers = found["provider_code"].n_unique() if found.height else 0
     money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
+    notes = "".join(f" Note: {note}" for note in run.notes)  # one line, notes included
     typer.echo(
         f"wrote {found.height:,} flags on {providers} providers to {out} "
-        f"(£{money:,.0f} at stake, summed over flags, which overlap)"
+        f"(£{money:,.0f} at stake, summed over flags, which overlap).{notes}"
     )
+
+
+@app.command()
+def backtest(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="CSV to write: one row per contract × rule (every field)."),
+    ],
+    db: DbOption = None,
+    rule: RuleOption = None,
+    param: ParamOption = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option("--summary", help="Also write the per-rule summary to this CSV."),
+    ] = None,
+    warmup_weeks: Annotated[
+        int,
+        typer.Option(
+            "--warmup-weeks",
+            help="Start the replay at the first week with this many complete weeks of data "
+            "(1: from the first week).",
+        ),
+    ] = 1,
+) -> None:
+    """Would the flags have called the removals? Replay the rules week by week (data up to
+    each week only) against every removed contract: hits, misses and weeks of warning."""
+    from capwatch.analytics.flags import parse_params
+    from capwatch.analytics.flags.backtest import backtest as run_backtest
+    from capwatch.analytics.flags.backtest import summary_lines
+    from capwatch.db import Database
+    from capwatch.export import csv_bytes
+
+    overrides = parse_params(param or [])
+    reader = Database(config.resolve_db_path(db))
+    try:
+        result = run_backtest(
+            reader, rules=rule or None, params=overrides, warmup_weeks=warmup_weeks
+        )
+    finally:
+        reader.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(csv_bytes(result.detail))
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_bytes(csv_bytes(result.summary))
+    for line in summary_lines(result):
+        typer.echo(line)
+    typer.echo(f"wrote {result.detail.height:,} rows (contract × rule) to {out}")
 
 
 @app.command()
@@ -283,6 +337,7 @@ def sql(
     import shutil
 
     from capwatch.sandbox import Limits, run_query
+    from capwatch.sandbox.client import OutputFormat
     from capwatch.sandbox.table import render_table
 
     if fmt not in ("table", "csv", "json", "xlsx"):
@@ -302,8 +357,8 @@ def sql(
         else:
             out.write_text(text, encoding="utf-8")
         return
-    worker_format = "arrow" if fmt == "xlsx" else fmt
-    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=worker_format)  # type: ignore[arg-type]
+    output_format: OutputFormat = "arrow" if fmt == "xlsx" else "csv" if fmt == "csv" else "json"
+    result = run_query(db_path, query, limits=limits, max_rows=0, output_format=output_format)
     try:
         assert result.output_path is not None
         if fmt == "xlsx":
@@ -324,9 +379,8 @@ def sql(
 
 def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int) -> None:
     """An ad hoc query's result (an Arrow stream from the sandbox) as an Excel workbook."""
-    from capwatch.analytics.reference import loads
     from capwatch.db import Database
-    from capwatch.export import arrow_to_xlsx, provenance
+    from capwatch.export import arrow_to_xlsx, loads, provenance
 
     reader = Database(db_path)
     try:

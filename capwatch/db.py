@@ -121,7 +121,8 @@ def fetch_frame(
     rel = con.sql(sql, params=params or None)
     if rel is None:
         return pl.DataFrame()
-    return rel.pl()
+    frame: pl.DataFrame = rel.pl()  # duckdb annotates pl() loosely
+    return frame
 
 
 def _file_identity(path: Path) -> tuple[int, int, int]:

@@ -1,4 +1,5 @@
-"""Generated README sections: the input contract, the data dictionary and the settings.
+"""Generated README sections: the input contract, the data dictionary, the flag rules (from
+the rules registry) and the settings.
 
 The README holds each between `<!-- BEGIN name -->` and `<!-- END name -->` markers; a test
 fails when they drift from the code. Refresh them with `python -m capwatch.docs`.
@@ -11,8 +12,8 @@ import sys
 from pathlib import Path
 
 from capwatch.config import SETTINGS
+from capwatch.contract import INPUT_TABLES
 from capwatch.schema import dictionary_markdown
-from pipelines.contract import INPUT_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -43,21 +44,29 @@ def input_contract_markdown() -> str:
 
 
 def flag_rules_markdown() -> str:
-    """Every flag rule with its parameters, defaults and bounds."""
+    """Every flag rule of the registry: what it looks for, its parameters (defaults, bounds or
+    named choices), how it grades a flag, the money it puts at stake and its evidence chart."""
     from capwatch.analytics.flags.rules import RULES
 
+    charts = {
+        "spc": "the XmR chart of the provider's weekly utilisation",
+        "funnel": "the funnel plot of the service line, the provider highlighted",
+        "threshold": "weekly NHS utilisation against the threshold, flagged weeks shaded",
+        "value": "weekly contract value against the reference value of the NHS work",
+    }
     lines: list[str] = []
     for r in RULES:
         lines += [f"#### {r.title} (`{r.name}`)", "", r.description, ""]
         lines += ["| parameter | default | range | meaning |", "|---|---|---|---|"]
         for p in r.params:
-            if p.choices:
-                default = p.choices[int(p.default)]
-                span = " / ".join(p.choices)
-            else:
-                default, span = f"{p.default:g}", f"{p.minimum:g} – {p.maximum:g}"
-            lines.append(f"| `{r.name}.{p.key}` | {default} | {span} | {p.help} |")
-        lines.append("")
+            lines.append(
+                f"| `{r.name}.{p.key}` | {p.describe_default()} | {p.describe_range()} | {p.help} |"
+            )
+        lines += [
+            "",
+            f"Severity: {r.severity} Money at stake: {r.money} Evidence: {charts[r.chart]}.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -89,8 +98,13 @@ def render(readme: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", flags=re.DOTALL)
         if not pattern.search(readme):
             raise ValueError(f"README has no {name} section markers")
-        readme = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), readme)
+        readme = _fill(pattern, readme, make())
     return readme
+
+
+def _fill(pattern: re.Pattern[str], readme: str, body: str) -> str:
+    """Put `body` between the markers `pattern` matches (taken literally, not as a template)."""
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), readme)
 
 
 def main() -> int:

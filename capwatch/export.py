@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -27,8 +28,6 @@ import pyarrow.ipc as ipc
 
 from capwatch import __version__, schema, xlsx
 from capwatch import db as database
-from capwatch.analytics.filters import Filters
-from capwatch.analytics.reference import Loads, loads
 from capwatch.errors import CapwatchError
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -68,49 +67,58 @@ def _atomic_write(out: Path, data: bytes) -> None:
 # -- provenance --------------------------------------------------------------------------
 
 
-def _listed(values: Sequence[str]) -> str:
-    return ", ".join(values) if values else "all"
+@dataclass(frozen=True)
+class Loads:
+    """Which loads the database holds: every stored row carries one of these load ids."""
+
+    ids: tuple[int, ...]
+    last_loaded: datetime | None
+
+    def describe(self) -> str:
+        """e.g. `load ids 1-12 (12 files; last loaded 2026-11-29 15:02 UTC)`."""
+        if not self.ids:
+            return "nothing loaded"
+        runs: list[list[int]] = []
+        for i in self.ids:
+            if runs and i == runs[-1][-1] + 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        spans = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+        word = "id" if len(self.ids) == 1 else "ids"
+        files = f"{len(self.ids)} file{'' if len(self.ids) == 1 else 's'}"
+        when = f"; last loaded {self.last_loaded:%Y-%m-%d %H:%M} UTC" if self.last_loaded else ""
+        return f"load {word} {spans} ({files}{when})"
 
 
-def filter_items(filters: Filters | None) -> list[tuple[str, str]]:
-    """The filters behind a table, one line each, for a provenance sheet."""
-    if filters is None:
-        return [("Filters", "none: every row")]
-    period = (
-        f"weeks starting {filters.week_from or 'the first loaded week'} to "
-        f"{filters.week_to or 'the last loaded week'}"
-        if filters.week_from or filters.week_to
-        else "every loaded week"
+def loads(db: database.Database) -> Loads:
+    """The load ids in the database, in order, and when the last one committed."""
+    frame = db.query("SELECT load_id, loaded_at FROM load_log ORDER BY load_id")
+    return Loads(
+        ids=tuple(int(i) for i in frame["load_id"].to_list()),
+        last_loaded=frame["loaded_at"].max() if frame.height else None,  # type: ignore[arg-type]
     )
-    scope = filters.scope_regions
-    return [
-        ("Period", period),
-        ("Regions", _listed(filters.regions)),
-        ("Groups", _listed(filters.groups)),
-        ("Providers", _listed(filters.providers)),
-        ("Service lines", _listed(filters.service_lines)),
-        ("Access scope", "every region" if scope is None else "regions " + _listed(scope)),
-    ]
 
 
 def provenance(
     title: str,
     *,
     rows: int,
-    filters: Filters | None,
+    filters: Sequence[tuple[str, str]] | None,
     data: Loads | None,
     extra: Sequence[tuple[str, str]] = (),
     made_for: str | None = None,
     made_at: datetime | None = None,
 ) -> xlsx.Provenance:
-    """What a workbook holds and where it came from (the `About` sheet)."""
+    """What a workbook holds and where it came from (the `About` sheet). `filters` are the
+    lines that describe the filters behind it (`Filters.provenance()`), None for every row."""
     made = (made_at or datetime.now(UTC)).astimezone(UTC)
     return xlsx.Provenance(
         title=title,
         items=(
             ("What", title),
             ("Rows", f"{rows:,}"),
-            *filter_items(filters),
+            *(filters if filters is not None else [("Filters", "none: every row")]),
             *extra,
             ("Made", f"{made:%Y-%m-%d %H:%M:%S} UTC"),
             ("Made by", f"capwatch {__version__}" + (f" for {made_for}" if made_for else "")),

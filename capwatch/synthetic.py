@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.contract import REGIONS, SERVICE_LINES
+from capwatch.contract import REGIONS, SERVICE_LINES
 
 ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
     "diagnostics": ("mri", "ct", "non_obstetric_ultrasound", "endoscopy"),
@@ -133,7 +133,7 @@ SITE_PRIVATE_SD = 0.25
 
 # Weekly shape of NHS use: June ramp-up, August holiday dip, September recovery.
 # Each is normalised to mean 1 so tier utilisations are period averages.
-_NHS_SHAPE = (0.50, 0.60, 0.70, 0.80, 0.90, 0.97, 1.00, 1.02, 1.00)  # June, July
+_NHS_SHAPE: tuple[float, ...] = (0.50, 0.60, 0.70, 0.80, 0.90, 0.97, 1.00, 1.02, 1.00)  # June, July
 _NHS_SHAPE += (0.90, 0.86, 0.86, 0.90, 0.97, 1.05, 1.08, 1.08)  # August, September
 NHS_WEEKLY_SHAPE = np.array(_NHS_SHAPE) / np.mean(_NHS_SHAPE)
 _PRIVATE_SHAPE = (0.95,) * 9 + (0.88, 0.85, 0.85, 0.88) + (1.0,) * 4
@@ -221,13 +221,13 @@ class _World:
 def _provider_codes(rng: np.random.Generator, n: int) -> list[str]:
     """Distinct fictional ODS-style codes: N, a letter, a digit."""
     pool = [f"N{letter}{digit}" for letter in CODE_LETTERS for digit in range(1, 10)]
-    return sorted(rng.choice(pool, size=n, replace=False).tolist())
+    return sorted(str(code) for code in rng.choice(pool, size=n, replace=False))
 
 
 def _place_names(rng: np.random.Generator, n: int) -> list[str]:
     """Distinct fictional place names."""
     pool = [p + s for p in PLACE_PREFIXES for s in PLACE_SUFFIXES]
-    return rng.choice(pool, size=n, replace=False).tolist()
+    return [str(name) for name in rng.choice(pool, size=n, replace=False)]
 
 
 def _partition(rng: np.random.Generator, total: int, parts: int, minimum: int) -> np.ndarray:
@@ -244,7 +244,7 @@ def _draw_tiers(rng: np.random.Generator, n_group: int) -> list[str]:
     tiers[poor] = "poor"
     tiers[good] = "good"
     london = ["poor"] * N_POOR_LONDON + ["fair"] * (N_LONDON_INDEPENDENTS - N_POOR_LONDON)
-    return tiers.tolist() + rng.permutation(london).tolist()
+    return [str(t) for t in tiers] + [str(t) for t in rng.permutation(london)]
 
 
 def _draw_providers(rng: np.random.Generator) -> pl.DataFrame:
@@ -435,7 +435,7 @@ def _normalise_rates(providers: pl.DataFrame, capacity_keys: pl.DataFrame) -> pl
     markup = keys.join(providers.select("provider_code", "markup"), on="provider_code", how="left")[
         "markup"
     ]
-    monthly = (keys["rate"] * keys["price"] * markup).sum() * WEEKS_PER_MONTH
+    monthly = float((keys["rate"] * keys["price"] * markup).sum()) * WEEKS_PER_MONTH
     factor = MONTHLY_CONTRACT_TOTAL_GBP / (monthly * _week_capacity_factor().mean())
     return keys.with_columns(pl.col("rate") * factor)
 
@@ -473,7 +473,7 @@ def _weekly_capacity(
     noise = rng.lognormal(0.0, CAPACITY_NOISE_SD, (capacity_keys.height, N_WEEKS))
     rate = capacity_keys["rate"].to_numpy()[:, None] * scale
     units = rate * _week_capacity_factor()[None, :] * noise
-    return np.maximum(1, np.rint(units)).astype(np.int64)
+    return np.asarray(np.maximum(1, np.rint(units)), dtype=np.int64)
 
 
 def _week_active(removed: pl.Series) -> np.ndarray:

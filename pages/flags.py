@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from capwatch.analytics.flags import RULES
-from capwatch.analytics.flags.evidence import flags_for
+from capwatch.analytics.flags.evidence import flag_run_for
 from capwatch.ui.context import cached
 from capwatch.ui.filters import current_filters
-from capwatch.ui.flags_view import render_flags, rule_parameters
+from capwatch.ui.flags_view import render_backtest, render_flags, render_notes, rule_parameters
 
 filters = current_filters()
 
@@ -21,5 +21,9 @@ st.caption(
 
 overrides = rule_parameters(key="flags")
 with st.spinner("Running the rules…"):
-    flags = cached(flags_for, filters, overrides)
-render_flags(flags, key="flags", filters=filters)
+    run = cached(flag_run_for, filters, overrides)
+render_notes(run.notes)
+render_flags(run.flags, key="flags", filters=filters)
+
+st.header("Would the flags have called the removals?")
+render_backtest(filters, overrides, key="backtest")

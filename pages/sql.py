@@ -93,7 +93,7 @@ def _show_result(sql: str, result: QueryResult) -> None:
                 mime=CSV_MIME,
                 icon=":material/download:",
                 key="sql_download",
-                on_click=auth.record_download,  # audited: file, rows and the query
+                on_click=auth.audit_download,  # audited: file, rows and the query
                 args=("sql", f"{stem}.csv", rows, detail),
             )
             excel_button(

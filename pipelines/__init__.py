@@ -1,4 +1,6 @@
-"""Polars pipelines from raw files to validated frames, and the loader into DuckDB.
+"""Polars pipelines from raw files to validated frames: read → normalise → validate.
 
-read → normalise → validate → load. Nothing here imports Streamlit.
+Installed as `capwatch.pipelines` (the top-level `pipelines/` folder is the source; see
+`capwatch/pipelines`, a link to it). Nothing here imports Streamlit or opens the database:
+the loader that writes the frames is `capwatch.load`.
 """

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from pipelines.contract import FUNDING, REGIONS, SERVICE_LINES, InputColumn, InputTable, Kind
+from capwatch.contract import FUNDING, REGIONS, SERVICE_LINES, InputColumn, InputTable, Kind
 
 MAX_UNITS = 1_000_000
 MAX_MONEY_GBP = 10_000_000_000

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import InputTable, header_key, table_for_file
-from pipelines.problems import FileRejected, Problem
+from capwatch.contract import InputTable, header_key, table_for_file
+from capwatch.pipelines.problems import FileRejected, Problem
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
 TEMPLATES_DIR = "templates"  # data/templates holds example files; a folder scan skips it
@@ -54,7 +54,7 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     In a folder, hidden files, Excel lock files, files of other types and any `templates`
     folder are passed over; a file named on its own is always read (or rejected).
     """
-    from pipelines.contract import LOAD_ORDER
+    from capwatch.contract import LOAD_ORDER
 
     found: list[tuple[Path, InputTable]] = []
     problems: list[Problem] = []
@@ -220,10 +220,7 @@ def _rename(path: Path, table: InputTable, headers: list[str], header_row: int) 
         else:
             mapping[h] = name
     for missing in (c for c in table.required if c not in mapping.values()):
-        hint = difflib.get_close_matches(
-            header_key(missing), [header_key(e) for e in extra], n=1, cutoff=0.6
-        )
-        guess = next((e for e in extra if hint and header_key(e) == hint[0]), None)
+        guess = _close_header(missing, extra, cutoff=0.6)
         msg = f"required column {missing} is missing"
         if guess is not None:
             msg += f" (is {guess!r} meant to be {missing}?)"
@@ -249,9 +246,13 @@ def _rename(path: Path, table: InputTable, headers: list[str], header_row: int) 
     return mapping
 
 
-def _close_header(name: str, candidates: list[str]) -> str | None:
+def _close_header(name: str, candidates: list[str], cutoff: float = 0.75) -> str | None:
+    """The candidate header closest to `name` (compared as header keys), if close enough.
+
+    A missing required column is looked for more loosely (0.6) than a misspelt optional one.
+    """
     hint = difflib.get_close_matches(
-        header_key(name), [header_key(e) for e in candidates], n=1, cutoff=0.75
+        header_key(name), [header_key(e) for e in candidates], n=1, cutoff=cutoff
     )
     return next((e for e in candidates if hint and header_key(e) == hint[0]), None)
 

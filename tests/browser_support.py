@@ -147,8 +147,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The dashboard served on a free port against a small synthetic database."""
+    from capwatch.load import ingest
     from capwatch.synthetic import generate
-    from pipelines.load import ingest
 
     folder = tmp_path_factory.mktemp("browser")
     inputs = folder / "synthetic"

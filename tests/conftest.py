@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from capwatch.load import ingest
 from capwatch.synthetic import generate
-from pipelines.load import ingest
 
 SYNTHETIC_SEED = 2020
 SYNTHETIC_SCALE = 0.03

@@ -15,14 +15,14 @@ from capwatch.analytics import dashboard, reference
 from capwatch.analytics import utilisation as u
 from capwatch.analytics.filters import Filters
 from capwatch.db import Database
-from tests import tiny_dataset
+from tests import hand_worked
 
 ALL = Filters()
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db = Database(tiny_dataset.build(tmp_path_factory.mktemp("tiny")))
+    db = Database(hand_worked.build(tmp_path_factory.mktemp("tiny")))
     yield db
     db.close()
 
@@ -39,7 +39,7 @@ def synth(synthetic_db: Path) -> Database:
 
 def test_headline_matches_hand_worked_totals(tiny: Database) -> None:
     h = u.headline(tiny, ALL)
-    for name, expected in tiny_dataset.EXPECTED.items():
+    for name, expected in hand_worked.EXPECTED.items():
         assert getattr(h, name) == pytest.approx(expected), name
     assert h.utilisation == pytest.approx(72 / 188)
     assert h.unused_share == pytest.approx(34_300 / 51_200)
@@ -67,7 +67,7 @@ def test_group_and_period_filters(tiny: Database) -> None:
 def test_service_line_filter_leaves_contract_value_whole(tiny: Database) -> None:
     h = u.headline(tiny, Filters(service_lines=("outpatients",)))
     assert (h.capacity_units, h.nhs_units, h.unused_capacity_cost_gbp) == (80, 18, 3100)
-    assert h.contract_value_gbp == pytest.approx(tiny_dataset.EXPECTED["contract_value_gbp"])
+    assert h.contract_value_gbp == pytest.approx(hand_worked.EXPECTED["contract_value_gbp"])
 
 
 def test_providers_ranked_both_ways(tiny: Database) -> None:

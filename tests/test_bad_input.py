@@ -1,8 +1,8 @@
 """The bad-input corpus: every awkward file gets the right outcome (see tests/corpus/README.md).
 
-Each case is loaded into a fresh copy of the tiny database (tests/tiny.py, loads 1-6). A case
-is either loaded, and the stored rows are compared with values worked out by hand from the
-file; or rejected whole, with the file, row and column and what to fix, and the database
+Each case is loaded into a fresh copy of the tiny database (tests/untidy_returns.py, loads
+1-6). A case is either loaded, and the stored rows are compared with values worked out by hand
+from the file; or rejected whole, with the file, row and column and what to fix, and the database
 unchanged; or skipped as already loaded. Small text cases live in tests/corpus/<case>/;
 binary or long ones (Excel, Parquet, long text) are made here by code.
 """
@@ -22,8 +22,8 @@ import pytest
 
 from capwatch import db
 from capwatch.export import csv_bytes, export_relation
-from pipelines.load import IngestReport, ingest
-from tests import tiny
+from capwatch.load import IngestReport, ingest
+from tests import untidy_returns
 
 CORPUS = Path(__file__).parent / "corpus"
 NEW = "load_id > 6"  # the tiny dataset takes loads 1-6
@@ -334,7 +334,9 @@ def _providers_with_name_of(length: int) -> Callable[[Path], None]:
 
 
 def _same_file_twice(folder: Path) -> None:
-    (folder / "providers_resent.csv").write_text(tiny.FILES["providers.csv"], encoding="utf-8")
+    (folder / "providers_resent.csv").write_text(
+        untidy_returns.FILES["providers.csv"], encoding="utf-8"
+    )
 
 
 GENERATED: dict[str, Callable[[Path], None]] = {
@@ -356,7 +358,7 @@ GENERATED: dict[str, Callable[[Path], None]] = {
 def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("base")
     path = folder / "capacity.duckdb"
-    report = ingest([tiny.write(folder / "in")], path)
+    report = ingest([untidy_returns.write(folder / "in")], path)
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]
     return path
 

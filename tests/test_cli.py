@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from capwatch import db
 from capwatch.cli import app
-from tests import tiny
+from tests import untidy_returns
 
 runner = CliRunner()
 
@@ -32,7 +32,9 @@ def _capwatch(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
 
 def test_ingest_then_export_round_trip(tmp_path: Path) -> None:
     database = tmp_path / "c.duckdb"
-    result = runner.invoke(app, ["ingest", str(tiny.write(tmp_path / "in")), "--db", str(database)])
+    result = runner.invoke(
+        app, ["ingest", str(untidy_returns.write(tmp_path / "in")), "--db", str(database)]
+    )
     assert result.exit_code == 0, result.output
     assert "6 loaded, 0 skipped, 0 rejected" in result.output
     out = tmp_path / "uw.csv"
@@ -47,7 +49,7 @@ def test_ingest_then_export_round_trip(tmp_path: Path) -> None:
 
 
 def test_a_rejected_file_fails_the_run_after_the_good_ones_load(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     (folder / "capacity_bad.csv").write_text(
         "site_code,service_line,week_start,capacity_units\nNX101,diagnostics,2020-06-23,5\n"
     )
@@ -62,7 +64,7 @@ def test_a_rejected_file_fails_the_run_after_the_good_ones_load(tmp_path: Path) 
 
 
 def test_db_defaults_to_the_environment_then_data_folder(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     env_db = tmp_path / "env.duckdb"
     proc = _capwatch("ingest", str(folder), env={"CAPWATCH_DB": str(env_db), "PATH": ""})
     assert proc.returncode == 0, proc.stderr
@@ -93,12 +95,13 @@ def test_user_errors_exit_non_zero_with_a_reason_and_no_traceback(
 
 
 def test_export_neutralises_formula_cells(tmp_path: Path) -> None:
-    files = dict(tiny.FILES)
+    files = dict(untidy_returns.FILES)
     files["providers.csv"] += 'NX3,=HYPERLINK("http://x"),@Group,London\n'
     database = tmp_path / "c.duckdb"
     assert (
         runner.invoke(
-            app, ["ingest", str(tiny.write(tmp_path / "in", files)), "--db", str(database)]
+            app,
+            ["ingest", str(untidy_returns.write(tmp_path / "in", files)), "--db", str(database)],
         ).exit_code
         == 0
     )

@@ -19,6 +19,8 @@ import pytest
 from capwatch import db
 from tests.test_crash_safety import WAIT_S, Dataset, content, finish, ingest_process
 
+pytestmark = pytest.mark.slow  # kills and races real load processes
+
 TOTALS = (
     "SELECT count(*), sum(capacity_units), sum(nhs_units), sum(private_units), "
     "round(sum(unused_capacity_cost_gbp), 2) FROM utilisation_weekly"

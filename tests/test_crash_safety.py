@@ -21,8 +21,10 @@ import duckdb
 import pytest
 
 from capwatch import db, schema
+from capwatch.load import ingest
 from capwatch.synthetic import generate
-from pipelines.load import ingest
+
+pytestmark = pytest.mark.slow  # kills and races real load processes
 
 SCALE = 0.2  # about 200,000 activity rows: a load of a few seconds
 REFERENCE_FILES = ("providers", "sites", "contracts", "unit_prices", "capacity")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from capwatch import docs
 from capwatch.cli import app
-from pipelines.contract import INPUT_TABLES, template_csv
+from capwatch.contract import INPUT_TABLES, template_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,8 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["generate", "ingest", "demo", "export", "flags", "sql", "schema", "migrate"]
+    "command",
+    ["generate", "ingest", "demo", "export", "flags", "backtest", "sql", "schema", "migrate"],
 )
 def test_every_command_in_the_readme_has_help(command: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -4,7 +4,8 @@ CSV: the bytes start with the mark and `£` survives the way Excel reads a file 
 the mark is there, else the Windows-1252 code page). Workbooks are opened with openpyxl, a
 reader other than the writer (XlsxWriter): cell types, number formats, dates, the frozen
 header, formula-looking text stored as text, the `About` sheet, and the row limit. Expected
-values come from the tiny hand-checkable dataset (`tests.tiny`) or from the constructed frames.
+values come from the tiny hand-checkable dataset (`tests.untidy_returns`) or from the
+constructed frames.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from typer.testing import CliRunner
 
 from capwatch import export, xlsx
 from capwatch.analytics.filters import Filters
-from capwatch.analytics.reference import Loads, templates
+from capwatch.analytics.reference import templates
 from capwatch.cli import app
 from capwatch.columns import Family, Kind, kind, measure
-from pipelines.load import ingest
-from tests import tiny
+from capwatch.export import Loads
+from capwatch.load import ingest
+from tests import untidy_returns as tiny
 
 runner = CliRunner()
 BOM = b"\xef\xbb\xbf"
@@ -178,7 +180,7 @@ def test_a_frame_becomes_a_typed_formatted_workbook() -> None:
     about = export.provenance(
         "providers by utilisation",
         rows=frame.height,
-        filters=filters,
+        filters=filters.provenance(),
         data=Loads(ids=(1, 2, 3, 5), last_loaded=datetime(2026, 1, 2, 3, 4)),
         made_at=datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
     )
@@ -246,7 +248,7 @@ def test_export_view_to_xlsx_from_the_cli(tiny_db: Path, tmp_path: Path) -> None
     book = _book(out)
     header, rows = _header_and_rows(book["contracts"])
     values = [{h: c.value for h, c in zip(header, row, strict=True)} for row in rows]
-    # From tests/tiny.py by hand: C1 £3,650,000 a month from 1 to 30 June, C2 removed 15 June.
+    # From tests/untidy_returns.py by hand: C1 £3,650,000 a month in June, C2 removed 15 June.
     assert [(v["contract_id"], v["monthly_value_gbp"]) for v in values] == [
         ("C1", 3_650_000), ("C2", 730_000)
     ]  # fmt: skip
@@ -309,7 +311,7 @@ def test_sql_to_xlsx_needs_a_file_and_types_its_cells(tiny_db: Path, tmp_path: P
     book = _book(out)
     header, rows = _header_and_rows(book["sql_result"])
     assert header == ["week_start", "capacity_units", "utilisation"]
-    # tests/tiny.py: capacity 10 + 5 + 20 (week of 1 June, diagnostics), 4, then 1,000.
+    # tests/untidy_returns.py: capacity 10 + 5 + 20 (week of 1 June, diagnostics), 4, then 1,000.
     assert sorted(r[1].value for r in rows) == [4, 10 + 5, 20, 1000]
     assert all(r[0].is_date and r[2].number_format == "0.0%" for r in rows)
     assert _about(book)["Query"] == query

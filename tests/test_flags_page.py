@@ -82,6 +82,23 @@ def test_parameters_change_the_flags_and_reset_restores_them(app: AppTest) -> No
     assert app.number_input(key="flags:param:low_utilisation.min_capacity_share").value == 0.001
 
 
+def test_choice_parameters_are_picked_by_name(app: AppTest) -> None:
+    box = app.selectbox(key="flags:param:funnel.overdispersion")
+    assert list(box.options) == ["Additive", "Multiplicative", "None"]
+    assert box.value == "additive"
+    assert "Below the funnel" not in _table_rules(app)  # 3 day-case providers: τ² is large
+    box.set_value("none")
+    app.button[0].click().run()  # Apply
+    _ok(app)
+    table = app.dataframe[0].value
+    assert set(table[table["rule_title"] == "Below the funnel"]["provider_code"]) == {"AA1", "DD1"}
+
+
+def test_notes_say_what_spc_could_not_assess(app: AppTest) -> None:
+    notes = [i.value for i in app.info]
+    assert any(n.startswith("SPC: 4 provider service lines had fewer than 12") for n in notes)
+
+
 def test_no_flags_is_a_plain_message(db_path: Path) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.DB_ENV_VAR, str(db_path))
@@ -113,17 +130,37 @@ def test_evidence_frames_agree_with_their_flags_and_draw(db_path: Path) -> None:
     assert weekly["utilisation"].to_list() == pytest.approx([0.1, 0.0] + [0.1] * 6)
     assert flag_charts.threshold_chart(weekly, 0.15, "AA1").data
 
-    no_dispersion = (("funnel", "overdispersion", 0.0),)
+    no_dispersion = (("funnel", "overdispersion", "none"), ("funnel", "scale", "proportion"))
     points, curve = ev.funnel_data(reader, ALL, "day_case", overrides=no_dispersion)
     aa1 = points.filter(points["provider_code"] == "AA1").row(0, named=True)
     p = aa1["national_rate"]
-    assert aa1["lower_998"] == pytest.approx(p - 3.09 * (p * (1 - p) / 800) ** 0.5)
+    assert aa1["lower_998"] == pytest.approx(p - 3.090232 * (p * (1 - p) / 800) ** 0.5, rel=1e-6)
     assert curve.height > 10
     assert flag_charts.funnel_chart(points, curve, "day case", highlight="AA1").data
 
     value = ev.value_for_money_weekly(reader, ALL, "AA1")
     assert value["contract_value_gbp"].sum() == pytest.approx(56 * 120_000)
     assert flag_charts.value_chart(value, 5.0, "AA1").data
+
+
+def test_every_flag_s_evidence_comes_from_its_rule_and_draws(db_path: Path) -> None:
+    """The page asks the flag's rule for its evidence (no chain of `if rule == ...`)."""
+    from capwatch.analytics.flags import evidence as ev
+    from capwatch.analytics.flags.rules import rule
+    from capwatch.ui import flag_charts
+
+    reader = Database(db_path)
+    flags = compute_flags(reader, Filters(), params={"spc": {"min_weeks": 6}})
+    assert set(flags["rule"]) >= {"low_utilisation", "spc", "value_for_money"}
+    for flag in flags.iter_rows(named=True):
+        evidence = ev.evidence_for(reader, ALL, tuple(flag.items()))
+        assert evidence.chart == rule(flag["rule"]).chart
+        figure = flag_charts.draw(evidence)
+        assert figure is not None and figure.data, flag["rule"]
+        if flag["rule"] == "spc":  # 8 weeks: trial limits, said on the chart and in a note
+            assert evidence.note and "Trial limits" in evidence.note
+            names = {t.name for t in figure.data}
+            assert "Lower process limit (trial)" in names
 
 
 def test_download_holds_every_field_of_the_flags_shown(app: AppTest, db_path: Path) -> None:

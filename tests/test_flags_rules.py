@@ -19,6 +19,7 @@ sum: £3,650,000 a month = £120,000 a day.
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,11 +27,11 @@ import polars as pl
 import pytest
 
 from capwatch.analytics.filters import Filters
-from capwatch.analytics.flags import FlagRuleError, compute_flags, parse_params
+from capwatch.analytics.flags import FlagRuleError, compute_flags, parse_params, run_flags
 from capwatch.analytics.flags.data import complete_weeks
 from capwatch.analytics.flags.engine import FLAG_COLUMNS
 from capwatch.db import Database
-from pipelines.load import ingest
+from capwatch.load import ingest
 
 W1 = date(2020, 6, 1)
 WEEKS = [W1 + timedelta(weeks=i) for i in range(9)]  # W9 is partial
@@ -239,24 +240,81 @@ def test_spc_needs_enough_weeks(db: Database) -> None:
     assert compute_flags(db, Filters(), rules=["spc"]).is_empty()  # default 12 weeks, have 8
 
 
+def test_spc_says_which_series_were_too_short_to_assess(db: Database) -> None:
+    run = run_flags(db, Filters(), rules=["spc"])
+    assert run.flags.is_empty()
+    # AA1, BB1, DD1 day case and EE1 diagnostics have 8 weeks with capacity; CC1 has none
+    assert run.notes == (
+        "SPC: 4 provider service lines had fewer than 12 complete weeks with capacity and "
+        "were not assessed (process limits need 12 points): AA1 day-case (8 weeks), BB1 "
+        "day-case (8 weeks), DD1 day-case (8 weeks), EE1 diagnostics (8 weeks).",
+    )
+    assert run_flags(db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 8}}).notes == ()
+    assert run_flags(db, Filters(), rules=["low_utilisation"]).notes == ()
+
+
+def test_spc_a_one_week_baseline_is_said_to_give_no_limits(db: Database) -> None:
+    run = run_flags(
+        db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 6, "baseline_weeks": 1}}
+    )
+    assert run.notes == (
+        "SPC: a baseline of 1 week has no moving range, so 4 series got no process limits and "
+        "were judged on shifts and trends only; use a baseline of 12 weeks or more (0 uses "
+        "every week).",
+    )
+
+
+def test_spc_limits_from_fewer_than_12_weeks_are_called_trial_limits(db: Database) -> None:
+    f = _one(
+        compute_flags(db, Filters(), rules=["spc"], params={"spc": {"min_weeks": 6}}),
+        provider_code="EE1",
+    )
+    figures = json.loads(f["figures"])
+    assert (figures["baseline_points"], figures["trial_limits"]) == (8, True)
+    assert f["explanation"].endswith(
+        "These are trial limits from 8 weeks (fewer than 12), so they will move as weeks are added."
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # 3. funnel
 # --------------------------------------------------------------------------------------------
 
 
-def test_funnel_plain_binomial_against_hand_formula(db: Database) -> None:
-    flags = compute_flags(db, Filters(), rules=["funnel"], params={"funnel": {"overdispersion": 0}})
+def test_funnel_plain_limits_on_both_scales_against_hand_formula(db: Database) -> None:
     national = _sql_sums(db, "service_line = 'day_case' AND week_start <= ?", [WEEKS[7]])
     p = national["nhs"] / national["cap"]  # (70 + 800 + 0) / (800 + 1600 + 8)
     assert p == pytest.approx(870 / 2408)
+    # proportion scale, no over-dispersion: PHEindicatormethods' p ± z √(p(1−p)/n)
+    flags = compute_flags(
+        db,
+        Filters(),
+        rules=["funnel"],
+        params={"funnel": {"overdispersion": "none", "scale": "proportion"}},
+    )
     f = _one(flags, provider_code="AA1")
-    lower = p - 3.09 * (p * (1 - p) / 800) ** 0.5
-    assert f["threshold"] == pytest.approx(lower)
+    assert f["threshold"] == pytest.approx(p - 3.090232 * (p * (1 - p) / 800) ** 0.5, rel=1e-6)
     assert f["utilisation"] == pytest.approx(70 / 800)
     assert json.loads(f["figures"])["national_rate"] == pytest.approx(p)
     assert "BB1" not in set(flags["provider_code"])  # above the rate
     # DD1 (0 of 8) is below the rate but its funnel is wide: p − 3.09 √(p(1−p)/8) < 0
     assert "DD1" not in set(flags["provider_code"])
+    # arcsine scale (FunnelPlotR): sin(asin(√p) − z / (2√n))²
+    flags = compute_flags(
+        db, Filters(), rules=["funnel"], params={"funnel": {"overdispersion": "none"}}
+    )
+    f = _one(flags, provider_code="AA1")
+    centre = math.asin(math.sqrt(p))
+    assert f["threshold"] == pytest.approx(
+        math.sin(centre - 3.090232 / (2 * math.sqrt(800))) ** 2, rel=1e-6
+    )
+    # at n = 8 the arcsine lower limit is sin(0.6447 − 0.5463)² ≈ 0.0097, above DD1's 0
+    d = _one(flags, provider_code="DD1")
+    assert d["threshold"] == pytest.approx(
+        math.sin(centre - 3.090232 / (2 * math.sqrt(8))) ** 2, abs=1e-7
+    )  # z to 6 decimals as FunnelPlotR writes it; capwatch uses the exact quantile
+    assert 0.009 < d["threshold"] < 0.011
+    assert "BB1" not in set(flags["provider_code"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from capwatch import db
-from pipelines.load import ingest
-from tests import tiny
+from capwatch.load import ingest
+from tests import untidy_returns
 
 
 def _read(path: Path, sql: str) -> pl.DataFrame:
@@ -21,7 +21,7 @@ def _read(path: Path, sql: str) -> pl.DataFrame:
 @pytest.fixture
 def tiny_db(tmp_path: Path) -> Path:
     path = tmp_path / "capacity.duckdb"
-    report = ingest([tiny.write(tmp_path / "in")], path)
+    report = ingest([untidy_returns.write(tmp_path / "in")], path)
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]
     return path
 
@@ -91,14 +91,14 @@ def test_loading_the_same_files_again_changes_nothing(tiny_db: Path, tmp_path: P
 
 def test_a_copy_under_another_name_is_recognised_by_content(tiny_db: Path, tmp_path: Path) -> None:
     copy = tmp_path / "providers_resent.csv"
-    copy.write_text(tiny.FILES["providers.csv"], encoding="utf-8")
+    copy.write_text(untidy_returns.FILES["providers.csv"], encoding="utf-8")
     (outcome,) = ingest([copy], tiny_db).outcomes
     assert outcome.status == "skipped"
     assert "providers.csv" in outcome.notes[0]
 
 
 def test_reference_files_load_first_whatever_the_order(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     files = sorted(folder.iterdir(), reverse=True)  # activity before providers
     report = ingest(files, tmp_path / "c.duckdb")
     assert report.ok
@@ -160,7 +160,7 @@ def test_excel_errors_name_the_spreadsheet_row(tiny_db: Path, tmp_path: Path) ->
 
 
 def test_parquet_loads_like_csv(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
+    folder = untidy_returns.write(tmp_path / "in")
     providers = pl.read_csv(folder / "providers.csv", infer_schema=False)
     (folder / "providers.csv").unlink()
     providers.write_parquet(folder / "providers.parquet")
@@ -170,10 +170,12 @@ def test_parquet_loads_like_csv(tmp_path: Path) -> None:
 
 
 def test_semicolons_bom_and_windows_1252_are_read(tmp_path: Path) -> None:
-    folder = tiny.write(tmp_path / "in")
-    text = tiny.FILES["contracts.csv"].replace(",", ";").replace('"£3;650;000"', "£3650000")
+    folder = untidy_returns.write(tmp_path / "in")
+    text = (
+        untidy_returns.FILES["contracts.csv"].replace(",", ";").replace('"£3;650;000"', "£3650000")
+    )
     (folder / "contracts.csv").write_bytes(text.encode("cp1252"))
-    providers = "\ufeff" + tiny.FILES["providers.csv"]
+    providers = "\ufeff" + untidy_returns.FILES["providers.csv"]
     (folder / "providers.csv").write_bytes(providers.encode("utf-8"))
     report = ingest([folder], tmp_path / "c.duckdb")
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]

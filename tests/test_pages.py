@@ -14,7 +14,7 @@ from capwatch.db import Database
 from capwatch.synthetic import expected_good_providers, expected_poor_providers
 from capwatch.ui import format
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
-from tests import tiny_dataset
+from tests import hand_worked
 from tests.conftest import SYNTHETIC_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ PAGES = (
 
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_dataset.build(tmp_path_factory.mktemp("pages"))
+    return hand_worked.build(tmp_path_factory.mktemp("pages"))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.read import fingerprint
+from capwatch.pipelines.read import fingerprint
 
 MIB = 1 << 20
 

@@ -20,9 +20,9 @@ from capwatch.analytics.examples import (
     UTILISATION_BY_PROVIDER_MONTH,
 )
 from capwatch.errors import DatabaseMissing, QueryRefused
+from capwatch.load import ingest
 from capwatch.sandbox import QueryFailed, run_query, screen_sql, worker
-from pipelines.load import ingest
-from tests import tiny
+from tests import untidy_returns
 
 WEEKS = ("2020-06-01", "2020-06-08", "2020-06-15", "2020-06-22")
 
@@ -61,7 +61,7 @@ LOW_UTIL_FILES: dict[str, str] = {
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tiny.write(tmp_path_factory.mktemp("lowutil") / "in", LOW_UTIL_FILES)
+    folder = untidy_returns.write(tmp_path_factory.mktemp("lowutil") / "in", LOW_UTIL_FILES)
     path = folder.parent / "capacity.duckdb"
     report = ingest([folder], path)
     assert report.ok, [str(p) for o in report.outcomes for p in o.problems]

@@ -183,6 +183,7 @@ def test_the_locked_connection_alone_stops_writes_and_settings(
         ), (sql, message)
 
 
+@pytest.mark.slow
 def test_a_huge_cross_join_is_stopped_at_the_time_limit(target: Path) -> None:
     limits = Limits(timeout_s=1.5)
     started = time.perf_counter()
@@ -191,6 +192,7 @@ def test_a_huge_cross_join_is_stopped_at_the_time_limit(target: Path) -> None:
     assert time.perf_counter() - started < limits.timeout_s + limits.start_grace_s + 1.5
 
 
+@pytest.mark.slow
 def test_a_recursive_query_without_end_is_stopped(target: Path) -> None:
     limits = Limits(timeout_s=1.5)
     started = time.perf_counter()
@@ -204,6 +206,7 @@ def test_a_recursive_query_without_end_is_stopped(target: Path) -> None:
     assert time.perf_counter() - started < limits.timeout_s + limits.start_grace_s + 1.5
 
 
+@pytest.mark.slow
 def test_a_memory_bomb_hits_the_memory_limit(target: Path) -> None:
     with pytest.raises(QueryFailed, match="Out of Memory") as failed:
         run_query(
@@ -214,6 +217,7 @@ def test_a_memory_bomb_hits_the_memory_limit(target: Path) -> None:
     assert "256MB" in str(failed.value)
 
 
+@pytest.mark.slow
 def test_a_string_bomb_outside_duckdbs_memory_accounting_is_stopped(target: Path) -> None:
     """Strings built by a function are not counted by memory_limit: the address-space limit
     or the wall clock stops them, and the parent survives either way."""
@@ -224,6 +228,7 @@ def test_a_string_bomb_outside_duckdbs_memory_accounting_is_stopped(target: Path
     assert time.perf_counter() - started < limits.timeout_s + limits.start_grace_s + 1.5
 
 
+@pytest.mark.slow
 def test_the_app_answers_while_a_heavy_query_runs(target: Path) -> None:
     outcome: dict[str, BaseException] = {}
 
@@ -273,6 +278,7 @@ print(lines, size, result.total_rows, result.preview.height, peak_kib * 1024)
 """
 
 
+@pytest.mark.slow
 def test_a_million_row_csv_is_complete_and_the_parent_never_holds_it(target: Path) -> None:
     # ~310 MB of CSV; the parent (a fresh process, measured on its own) only ever holds the
     # first 1000 rows, so its peak memory stays far below the file's size.

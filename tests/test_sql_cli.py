@@ -13,15 +13,15 @@ import pytest
 from typer.testing import CliRunner
 
 from capwatch.cli import app
-from pipelines.load import ingest
-from tests import tiny
+from capwatch.load import ingest
+from tests import untidy_returns
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tiny.write(tmp_path_factory.mktemp("sqlcli") / "in")
+    folder = untidy_returns.write(tmp_path_factory.mktemp("sqlcli") / "in")
     path = folder.parent / "c.duckdb"
     assert ingest([folder], path).ok
     return path

@@ -20,7 +20,7 @@ from capwatch import config, schema
 from capwatch.analytics.examples import EXAMPLES
 from capwatch.export import arrow_csv_bytes, arrow_xlsx_bytes, provenance
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
-from tests import tiny_dataset
+from tests import hand_worked
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ENTRY_SCRIPT)
@@ -29,7 +29,7 @@ PAGE = page_file("sql")
 
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_dataset.build(tmp_path_factory.mktemp("sqlpage"))
+    return hand_worked.build(tmp_path_factory.mktemp("sqlpage"))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The documented views against figures worked out by hand from `tests/tiny.py`.
+"""The documented views against figures worked out by hand from `tests/untidy_returns.py`.
 
 Unit prices: diagnostics £100 (MRI £200), day case £1,000. Matching rule: activity meets the
 capacity row naming its type, else the line's untyped capacity.
@@ -14,15 +14,15 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from capwatch import db, schema
-from pipelines.load import ingest
-from tests import tiny
+from capwatch.load import ingest
+from tests import untidy_returns
 
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory: pytest.TempPathFactory) -> db.Database:
     folder = tmp_path_factory.mktemp("views")
     path = folder / "capacity.duckdb"
-    assert ingest([tiny.write(folder / "in")], path).ok
+    assert ingest([untidy_returns.write(folder / "in")], path).ok
     return db.Database(path)
 
 
@@ -99,10 +99,10 @@ def test_contract_value_is_apportioned_by_days_covered(reader: db.Database) -> N
 
 
 def test_data_quality_lists_activity_without_capacity(tmp_path: Path) -> None:
-    files = dict(tiny.FILES)
+    files = dict(untidy_returns.FILES)
     files["activity_2020-06.csv"] += "NX102,day_case,,2020-06-10,nhs,4\n"
     path = tmp_path / "c.duckdb"
-    assert ingest([tiny.write(tmp_path / "in", files)], path).ok
+    assert ingest([untidy_returns.write(tmp_path / "in", files)], path).ok
     found = db.Database(path).query(
         "SELECT site_code, service_line, check_name FROM data_quality "
         "WHERE check_name = 'activity_without_capacity'"

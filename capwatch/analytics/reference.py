@@ -18,8 +18,8 @@ import polars as pl
 
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.utilisation import provider_scope
+from capwatch.contract import INPUT_TABLES, SERVICE_LINES, template_csv
 from capwatch.db import Database
-from pipelines.contract import INPUT_TABLES, SERVICE_LINES, template_csv
 
 # A load counts as the synthetic set when every file came from a folder whose name starts with
 # "synthetic" (`capwatch demo` writes to data/synthetic/; tests use synthetic*/ temp folders).
@@ -105,39 +105,6 @@ def load_log(db: Database) -> pl.DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class Loads:
-    """Which loads the database holds: every stored row carries one of these load ids."""
-
-    ids: tuple[int, ...]
-    last_loaded: datetime | None
-
-    def describe(self) -> str:
-        """e.g. `load ids 1-12 (12 files; last loaded 2026-11-29 15:02 UTC)`."""
-        if not self.ids:
-            return "nothing loaded"
-        runs: list[list[int]] = []
-        for i in self.ids:
-            if runs and i == runs[-1][-1] + 1:
-                runs[-1].append(i)
-            else:
-                runs.append([i])
-        spans = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
-        word = "id" if len(self.ids) == 1 else "ids"
-        files = f"{len(self.ids)} file{'' if len(self.ids) == 1 else 's'}"
-        when = f"; last loaded {self.last_loaded:%Y-%m-%d %H:%M} UTC" if self.last_loaded else ""
-        return f"load {word} {spans} ({files}{when})"
-
-
-def loads(db: Database) -> Loads:
-    """The load ids in the database, in order, and when the last one committed."""
-    frame = db.query("SELECT load_id, loaded_at FROM load_log ORDER BY load_id")
-    return Loads(
-        ids=tuple(int(i) for i in frame["load_id"].to_list()),
-        last_loaded=frame["loaded_at"].max() if frame.height else None,  # type: ignore[arg-type]
-    )
-
-
 def is_synthetic(db: Database) -> bool:
     """True when every loaded file came from a `synthetic…` folder (see `_SYNTHETIC_FOLDER`)."""
     paths = db.query("SELECT file_path FROM load_log")["file_path"].to_list()
@@ -160,7 +127,8 @@ class Coverage:
 
 def last_loaded(db: Database) -> datetime | None:
     """When the last file was loaded (UTC), None if nothing is loaded."""
-    return db.scalar("SELECT max(loaded_at) FROM load_log")
+    loaded: datetime | None = db.scalar("SELECT max(loaded_at) FROM load_log")
+    return loaded
 
 
 def coverage(db: Database, filters: Filters | None = None) -> Coverage:

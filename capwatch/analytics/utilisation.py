@@ -128,7 +128,7 @@ def headline(db: Database, filters: Filters) -> Headline:
     return headline_from(weekly(db, filters, []), contract_value(db, filters))
 
 
-def _contract_where(filters: Filters) -> tuple[str, list]:
+def _contract_where(filters: Filters) -> tuple[str, list[Any]]:
     return filters.where(
         week="cw.week_start",
         region="p.region",

@@ -21,9 +21,9 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
@@ -75,7 +75,6 @@ class QueryResult:
     work_dir: Path
     output_path: Path | None = None
     output_format: OutputFormat | None = None
-    wall_s: float = field(default=0.0)
 
     @property
     def truncated(self) -> bool:
@@ -127,7 +126,7 @@ def _seconds(s: float) -> str:
     return f"{s:g} s"
 
 
-def _call_worker(request: dict[str, object], limits: Limits, work: Path) -> dict[str, object]:
+def _call_worker(request: dict[str, object], limits: Limits, work: Path) -> dict[str, Any]:
     proc = subprocess.Popen(
         [sys.executable, "-I", "-m", "capwatch.sandbox.worker"],
         stdin=subprocess.PIPE,
@@ -158,7 +157,8 @@ def _call_worker(request: dict[str, object], limits: Limits, work: Path) -> dict
             "The query stopped without an answer: it most likely ran out of memory "
             f"(the worker ended with {how}). Try a query that returns or holds less."
         )
-    return json.loads(lines[-1])
+    reply: dict[str, Any] = json.loads(lines[-1])  # the worker's last line: one JSON object
+    return reply
 
 
 def run_query(
@@ -192,7 +192,6 @@ def run_query(
         raise QueryFailed(str(exc).strip("\n")) from None
     if not _slots.acquire(timeout=limits.timeout_s):
         raise QueryRefused("Too many queries are running right now; try again in a moment.")
-    started = time.perf_counter()
     root = work_root()
     _sweep_old_results(root)
     work = Path(tempfile.mkdtemp(prefix="q-", dir=root))
@@ -229,14 +228,13 @@ def run_query(
             raise QueryFailed(str(reply.get("message") or "The query failed."))
         preview = pl.read_ipc((work / "preview.arrow").read_bytes())
         return QueryResult(
-            columns=[(str(n), str(t)) for n, t in reply["columns"]],  # type: ignore[union-attr]
+            columns=[(str(n), str(t)) for n, t in reply["columns"]],
             preview=preview,
-            total_rows=int(reply["total_rows"]),  # type: ignore[arg-type]
-            elapsed_s=float(reply["elapsed_s"]),  # type: ignore[arg-type]
+            total_rows=int(reply["total_rows"]),
+            elapsed_s=float(reply["elapsed_s"]),
             work_dir=work,
             output_path=work / f"result.{output_format}" if output_format else None,
             output_format=output_format,
-            wall_s=time.perf_counter() - started,
         )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

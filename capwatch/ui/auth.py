@@ -206,6 +206,13 @@ def record_download(
     return _record("download", page=what, what={"file": file_name, "filters": detail}, rows=rows)
 
 
+def audit_download(
+    what: str, file_name: str, rows: int, filters: Filters | Mapping[str, Any] | None = None
+) -> None:
+    """`record_download` as a button's `on_click` (Streamlit callbacks return nothing)."""
+    record_download(what, file_name, rows, filters)
+
+
 def record_sql(query: str, rows: int | None, error: str | None = None) -> bool:
     """Record an ad hoc SQL query (its text, rows returned, or why it failed)."""
     what: dict[str, Any] = {"query": query}

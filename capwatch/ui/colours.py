@@ -4,7 +4,6 @@ from __future__ import annotations
 
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
-NHS_WHITE = "#FFFFFF"
 NHS_GREY = "#425563"
 
 # Okabe–Ito (colour-blind safe) for the four service lines.
@@ -26,6 +25,5 @@ PRIVATE = "#D55E00"
 SPC_COMMON = "#a6a6a6"
 SPC_IMPROVEMENT = "#00b0f0"
 SPC_CONCERN = "#e46c0a"
-SPC_NEUTRAL = "#490092"
 SPC_MEAN = "#000000"
 SPC_TARGET = "#de1b1b"

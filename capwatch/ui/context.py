@@ -14,7 +14,7 @@ import contextlib
 import importlib
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import streamlit as st
 
@@ -57,7 +57,8 @@ def _cached_call(
 def cached(fn: Callable[..., T], *args: Any) -> T:
     """`fn(get_db(), *args)`, cached on the function, the arguments and the database file."""
     db = get_db()
-    return _cached_call(f"{fn.__module__}:{fn.__qualname__}", str(db.path), db.version(), args)
+    key = f"{fn.__module__}:{fn.__qualname__}"
+    return cast(T, _cached_call(key, str(db.path), db.version(), args))  # fn's own result
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@ import polars as pl
 import streamlit as st
 
 from capwatch import export, xlsx
-from capwatch.analytics import reference
 from capwatch.analytics.filters import Filters
 from capwatch.errors import CapwatchError
 from capwatch.export import csv_bytes, provenance, xlsx_bytes
@@ -37,10 +36,10 @@ def csv_filename(what: str, filters: Filters) -> str:
     return file_stem(what, filters) + ".csv"
 
 
-def data_loads() -> reference.Loads | None:
+def data_loads() -> export.Loads | None:
     """The data's load ids for a workbook's `About` sheet (None if they cannot be read)."""
     try:
-        return cached(reference.loads)
+        return cached(export.loads)
     except CapwatchError:
         return None
 
@@ -52,7 +51,7 @@ def _rows(n: int) -> str:
 def excel_button(
     make: Callable[[], bytes], file_name: str, rows: int, *, key: str, audit: tuple[Any, ...]
 ) -> None:
-    """An Excel download built by `make` when clicked (audited: `auth.record_download(*audit)`),
+    """An Excel download built by `make` when clicked (audited: `auth.audit_download(*audit)`),
     or a disabled button saying why not when `rows` will not fit on a sheet."""
     if rows > xlsx.MAX_DATA_ROWS:
         st.button(
@@ -70,7 +69,7 @@ def excel_button(
         mime=xlsx.MIME,
         key=key,
         icon=":material/table_view:",
-        on_click=auth.record_download,
+        on_click=auth.audit_download,
         args=audit,
     )
 
@@ -96,7 +95,8 @@ def download_table(
 
     def workbook() -> bytes:
         about = provenance(
-            what.replace("_", " "), rows=rows, filters=filters, data=data, extra=extra,
+            what.replace("_", " "), rows=rows, filters=filters.provenance(), data=data,
+            extra=extra,
             made_for=made_for,
         )  # fmt: skip
         return xlsx_bytes(frame, what, about)
@@ -109,7 +109,7 @@ def download_table(
             mime=CSV_MIME,
             key=key,
             icon=":material/download:",
-            on_click=auth.record_download,
+            on_click=auth.audit_download,
             args=(what, f"{stem}.csv", rows, filters),
         )
         excel_button(
@@ -135,7 +135,7 @@ def download_template(table: str, template_csv: str, *, key: str) -> None:
             mime=CSV_MIME,
             key=key,
             icon=":material/download:",
-            on_click=auth.record_download,
+            on_click=auth.audit_download,
             args=(what, f"{stem}.csv", 1, detail),
         )
         excel_button(

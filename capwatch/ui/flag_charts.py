@@ -7,11 +7,13 @@ points, black mean, grey dashed process limits, special-cause points orange (con
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
 
+from capwatch.analytics.flags.base import Evidence
 from capwatch.ui import colours
 
 _FONT = {"family": "Arial, Helvetica, sans-serif", "color": "#212B32"}
@@ -74,10 +76,12 @@ def spc_chart(chart: pl.DataFrame, title: str) -> go.Figure:
                     hovertemplate="%{x|%d %b %Y}: %{y:.1%}<extra></extra>",
                 )
             )
+    trial = " (trial)" if "trial_limits" in chart.columns and chart["trial_limits"].any() else ""
+    limit_style = {"color": colours.SPC_COMMON, "dash": "dash"}
     for column, name, style in (
         ("mean", "Mean", {"color": colours.SPC_MEAN, "width": 1.5}),
-        ("upper_limit", "Upper process limit", {"color": colours.SPC_COMMON, "dash": "dash"}),
-        ("lower_limit", "Lower process limit", {"color": colours.SPC_COMMON, "dash": "dash"}),
+        ("upper_limit", f"Upper process limit{trial}", limit_style),
+        ("lower_limit", f"Lower process limit{trial}", limit_style),
     ):
         if chart[column].null_count() < chart.height:
             fig.add_trace(
@@ -220,3 +224,28 @@ def value_chart(weekly: pl.DataFrame, multiple: float, title: str) -> go.Figure:
     )
     fig.update_layout(barmode="group")
     return _style(fig, title, y_title="£ per week", pct=False)
+
+
+# One drawing function per evidence chart kind (`capwatch.analytics.flags.base.CHART_KINDS`):
+# a rule names its kind, the page draws whatever a flag's evidence holds.
+CHARTS: dict[str, Callable[[Evidence], go.Figure]] = {
+    "spc": lambda e: spc_chart(e.frames["chart"], e.title),
+    "funnel": lambda e: funnel_chart(
+        e.frames["points"], e.frames["curve"], e.title, highlight=e.options.get("highlight")
+    ),
+    "threshold": lambda e: threshold_chart(
+        e.frames["weekly"],
+        e.options.get("threshold"),
+        e.title,
+        period_start=e.options.get("period_start"),
+        period_end=e.options.get("period_end"),
+    ),
+    "value": lambda e: value_chart(e.frames["weekly"], e.options.get("multiple", 1.0), e.title),
+}
+
+
+def draw(evidence: Evidence) -> go.Figure | None:
+    """The figure of a flag's evidence, or None when there is nothing to draw."""
+    if evidence.is_empty:
+        return None
+    return CHARTS[evidence.chart](evidence)

@@ -3,13 +3,15 @@
 `render_flags(flags, key=..., filters=...)` takes a frame from `capwatch.analytics.flags` and
 the filters it was computed under, and draws: filters by rule and severity, a sort, a table
 (one row per flag), the selected flag's sentence and evidence chart (within the filters' access
-scope), and a CSV download of every field. `rule_parameters(key=...)` draws the rule
-parameter form and returns the overrides to pass to the engine.
+scope), and CSV and Excel downloads of every field. `rule_parameters(key=...)` draws the rule
+parameter form (from the rules registry: number boxes, and select boxes for named choices) and
+returns the overrides to pass to the engine. `render_notes` shows what the rules could not
+assess; `render_backtest` the backtest against the contracts actually removed. Evidence charts
+follow each flag's own rule (`Rule.evidence` → `flag_charts.draw`), never a chain of ifs.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,8 +21,10 @@ import streamlit as st
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags import RULES
 from capwatch.analytics.flags import evidence as ev
-from capwatch.analytics.flags.engine import SEVERITY_ORDER
+from capwatch.analytics.flags.backtest import MAX_WARMUP_WEEKS
+from capwatch.analytics.flags.base import SEVERITY_ORDER, Evidence
 from capwatch.analytics.flags.evidence import Overrides
+from capwatch.analytics.flags.params import Param, Value
 from capwatch.ui import flag_charts, format, tables
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_table
@@ -71,50 +75,54 @@ def rule_parameters(*, key: str) -> Overrides:
             for col, r in zip(columns, RULES, strict=True):
                 col.markdown(f"**{r.title}**", help=r.description)
                 for p in r.params:
-                    wkey = _widget_key(key, r.name, p.key)
-                    tip = f"{p.help} Default {p.default:g}; from {p.minimum:g} to {p.maximum:g}."
-                    if p.choices:
-                        col.selectbox(
-                            p.label.split(" (")[0],
-                            options=list(range(len(p.choices))),
-                            index=int(p.default),
-                            format_func=lambda i, c=p.choices: c[i].capitalize(),
-                            key=wkey,
-                            help=tip,
-                        )
-                    elif p.integer:
-                        col.number_input(
-                            p.label,
-                            min_value=int(p.minimum),
-                            max_value=int(p.maximum),
-                            value=int(p.default),
-                            step=1,
-                            key=wkey,
-                            help=tip,
-                        )
-                    else:
-                        col.number_input(
-                            p.label,
-                            min_value=float(p.minimum),
-                            max_value=float(p.maximum),
-                            value=float(p.default),
-                            step=float(p.step),
-                            format="%.4f" if p.step < 0.01 else "%.2f",
-                            key=wkey,
-                            help=tip,
-                        )
+                    _param_input(col, p, _widget_key(key, r.name, p.key))
             apply, reset = st.columns(2)
             apply.form_submit_button("Apply", icon=":material/check:", type="primary")
             reset.form_submit_button(
                 "Reset to defaults", icon=":material/restart_alt:", on_click=_reset, args=(key,)
             )
-    overrides: list[tuple[str, str, float]] = []
+    overrides: list[tuple[str, str, Value]] = []
     for r in RULES:
         for p in r.params:
-            value = st.session_state.get(_widget_key(key, r.name, p.key), p.default)
-            if float(value) != float(p.default):
-                overrides.append((r.name, p.key, float(value)))
+            value = p.check(st.session_state.get(_widget_key(key, r.name, p.key), p.default))
+            if value != p.default:
+                overrides.append((r.name, p.key, value))
     return tuple(overrides)
+
+
+def _param_input(col: Any, p: Param, wkey: str) -> None:
+    """One parameter's input: a select box of names, or a number box within its bounds."""
+    tip = f"{p.help} Default {p.describe_default()}; {p.describe_range()}."
+    if p.choices:
+        col.selectbox(
+            p.label,
+            options=list(p.choices),
+            index=p.choices.index(str(p.default)),
+            format_func=str.capitalize,
+            key=wkey,
+            help=tip,
+        )
+    elif p.integer:
+        col.number_input(
+            p.label,
+            min_value=int(p.minimum),
+            max_value=int(p.maximum),
+            value=int(p.default),
+            step=1,
+            key=wkey,
+            help=tip,
+        )
+    else:
+        col.number_input(
+            p.label,
+            min_value=float(p.minimum),
+            max_value=float(p.maximum),
+            value=float(p.default),
+            step=float(p.step),
+            format="%.4f" if p.step < 0.01 else "%.2f",
+            key=wkey,
+            help=tip,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,55 +193,15 @@ def _table(shown: pl.DataFrame, key: str) -> int:
     return int(rows[0]) if rows else 0
 
 
-def _overrides_of(flag: dict[str, Any]) -> Overrides:
-    params = json.loads(flag["parameters"] or "{}")
-    defaults = {r.name: r.defaults for r in RULES}[flag["rule"]]
-    return tuple(
-        (flag["rule"], k, float(v)) for k, v in params.items() if float(v) != defaults.get(k)
-    )
+def evidence_of(flag: dict[str, Any], filters: Filters) -> Evidence:
+    """The evidence of one flag under the filters it was computed with (their access scope
+    included): the flag's own rule decides what it shows and which chart draws it."""
+    return cached(ev.evidence_for, filters, tuple(flag.items()))
 
 
 def evidence_figure(flag: dict[str, Any], filters: Filters) -> go.Figure | None:
-    """The evidence chart of one flag under the filters it was computed with (their access
-    scope included), or None when there is nothing to draw."""
-    rule_name = flag["rule"]
-    code, line = flag["provider_code"], flag["service_line"]
-    start, end = flag["evidence_from"], flag["evidence_to"]
-    who = f"{code} · {format.line_label(line) if line else 'all service lines'}"
-    if rule_name == "spc":
-        chart = cached(ev.spc_chart_data, filters, code, line, start, end, _overrides_of(flag))
-        if chart.is_empty():
-            return None
-        return flag_charts.spc_chart(chart, f"{who}: weekly utilisation (XmR chart)")
-    if rule_name == "funnel":
-        points, curve = cached(ev.funnel_data, filters, line, start, end, _overrides_of(flag))
-        if points.is_empty():
-            return None
-        whose = "Providers" if filters.scope_regions is None else "Providers in your area"
-        return flag_charts.funnel_chart(
-            points, curve, f"{format.line_label(line)}: {whose.lower()} against the national rate",
-            highlight=code,
-        )  # fmt: skip
-    if rule_name == "value_for_money":
-        weekly = cached(ev.value_for_money_weekly, filters, code, start, end)
-        multiple = json.loads(flag["figures"]).get("multiple") or 1.0
-        return flag_charts.value_chart(weekly, multiple, f"{code}: contract value against work")
-    site = flag["site_code"]
-    weekly = cached(ev.weekly_against_threshold, filters, code, line, site, start, end)
-    subject = f"{site} · {format.line_label(line)}" if site else who
-    return flag_charts.threshold_chart(
-        weekly,
-        flag["threshold"],
-        f"{subject}: weekly NHS utilisation against the threshold",
-        period_start=flag["period_start"],
-        period_end=flag["period_end"],
-    )
-
-
-FUNNEL_SCOPE_NOTE = (
-    "Only providers in your area are plotted. The rate and the limits are national, the same "
-    "as for every user, so a provider's flag does not depend on who is looking."
-)
+    """The evidence chart of one flag, or None when there is nothing to draw."""
+    return flag_charts.draw(evidence_of(flag, filters))
 
 
 def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
@@ -245,7 +213,7 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         st.success("No flags under these filters and rule settings.", icon=":material/check:")
         return
     shown = _filtered(flags, key)
-    money = shown["money_at_stake_gbp"].sum()
+    money = float(shown["money_at_stake_gbp"].sum())
     st.caption(
         f"{shown.height:,} of {flags.height:,} flags on {shown['provider_code'].n_unique()} "
         f"providers; {format.gbp(money, short=True)} at stake summed over the flags shown "
@@ -263,13 +231,14 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
             f"**{flag['rule_title']} · {flag['subject_code']}**"
         )
         st.markdown(flag["explanation"])
-        figure = evidence_figure(flag, filters)
+        evidence = evidence_of(flag, filters)
+        figure = flag_charts.draw(evidence)
         if figure is None:
             st.info("No weekly figures to chart for this flag.")
         else:
             st.plotly_chart(figure, key=f"{key}:chart", config={"displaylogo": False})
-            if flag["rule"] == "funnel" and filters.scope_regions is not None:
-                st.caption(FUNNEL_SCOPE_NOTE)
+            if evidence.note:
+                st.caption(evidence.note)
         st.caption(
             f"Severity {flag['severity']}. Money at stake "
             f"{format.gbp(flag['money_at_stake_gbp'])}; contract value apportioned to these "
@@ -278,3 +247,140 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         )
     st.caption("The downloads have every field of the flags shown, with the figures behind them.")
     download_table(shown, "flags", filters, key=f"{key}:download")
+
+
+def render_notes(notes: tuple[str, ...]) -> None:
+    """What the rules could not assess (e.g. SPC series too short for limits), said plainly."""
+    for note in notes:
+        st.info(note, icon=":material/info:")
+
+
+# --------------------------------------------------------------------------------------------
+# backtest
+# --------------------------------------------------------------------------------------------
+
+
+def _weeks(x: float | None) -> str:
+    return "–" if x is None else f"{x:g} week{'' if x == 1 else 's'}"
+
+
+def render_backtest(filters: Filters, overrides: Overrides, *, key: str) -> None:
+    """The backtest under the filters' subjects and scope (every loaded week is replayed):
+    a sentence, the per-rule hit rates and lead times, the removed contracts each rule called,
+    the active contracts that look like them, and the CSV."""
+    st.caption(
+        "The rules are replayed week by week, each time with only the data up to that week, "
+        "against the contracts commissioners actually removed. A hit is a removed contract the "
+        "rule flagged before its removal date; the lead time counts the whole weeks from the "
+        "end of that week to the removal. Rule settings above apply; the period filter does not "
+        "(every loaded week is replayed)."
+    )
+    warmup = st.number_input(
+        "Start the replay after this many weeks of data",
+        min_value=1,
+        max_value=MAX_WARMUP_WEEKS,
+        value=1,
+        step=1,
+        key=f"{key}:warmup",
+        help="1 replays from the first week, exactly as this page would have shown it then. "
+        "More leaves out the first weeks, when a rule's window is cut to the data there is.",
+    )
+    with st.spinner("Replaying the rules week by week…"):
+        result = cached(ev.backtest_for, filters, overrides, int(warmup))
+    summary = result.summary
+    removed = int(summary["removed_contracts"][0]) if summary.height else 0
+    if removed == 0:
+        st.info(
+            "No contract under these filters has a removal date, so there is nothing to backtest.",
+            icon=":material/history:",
+        )
+        return
+    anyrule = summary.filter(pl.col("rule") == "any").row(0, named=True)
+    st.markdown(
+        f"Of **{removed}** removed contract{'s' if removed != 1 else ''}, the rules flagged "
+        f"**{anyrule['hits']}** before removal, a median of "
+        f"**{_weeks(anyrule['median_lead_weeks'])}** ahead; "
+        f"{format.gbp(anyrule['contract_value_to_removal_gbp'], short=True)} of contract value "
+        f"was paid between the first flag and the removal. {anyrule['active_flagged']} of "
+        f"{anyrule['active_contracts']} active contracts were flagged at some point too."
+    )
+    show_table(
+        summary.drop("rule"),
+        key=f"{key}:summary",
+        overrides={
+            "rule_title": "Rule",
+            "removed_contracts": "Removed",
+            "hits": "Hits",
+            "misses": "Misses",
+            "hit_rate": st.column_config.NumberColumn("Hit rate", format="percent"),
+            "median_lead_weeks": st.column_config.NumberColumn("Median lead (weeks)"),
+            "longest_lead_weeks": st.column_config.NumberColumn("Longest lead (weeks)"),
+            "money_at_stake_gbp": st.column_config.NumberColumn(
+                "At stake at first flag", format=tables.GBP
+            ),
+            "contract_value_to_removal_gbp": st.column_config.NumberColumn(
+                "Paid from first flag to removal", format=tables.GBP
+            ),
+            "active_contracts": "Active contracts",
+            "active_flagged": "Active flagged",
+        },
+    )
+    st.subheader("Removed contracts: which rule called them, and when")
+    called = result.detail.filter(pl.col("outcome") == "removed").select(
+        "contract_id",
+        "provider_code",
+        "provider_name",
+        "removed_date",
+        "rule_title",
+        "fired",
+        "first_fired_week",
+        "lead_weeks",
+        "money_at_stake_gbp",
+        "contract_value_to_removal_gbp",
+    )
+    show_table(
+        called,
+        key=f"{key}:removed",
+        overrides={
+            "contract_id": "Contract",
+            "provider_code": "Provider",
+            "provider_name": "Name",
+            "removed_date": st.column_config.DateColumn("Removed", format="D MMM YYYY"),
+            "rule_title": "Rule",
+            "fired": "Flagged before removal",
+            "first_fired_week": st.column_config.DateColumn(
+                "First flagged (week of)", format="D MMM YYYY"
+            ),
+            "lead_weeks": "Weeks of warning",
+            "money_at_stake_gbp": st.column_config.NumberColumn("At stake then", format=tables.GBP),
+            "contract_value_to_removal_gbp": st.column_config.NumberColumn(
+                "Paid until removal", format=tables.GBP
+            ),
+        },
+    )
+    st.subheader("Active contracts that look like the removed ones")
+    if result.lookalikes.is_empty():
+        st.success(
+            "No active contract was flagged by a rule that called a removal.",
+            icon=":material/check:",
+        )
+    else:
+        show_table(
+            result.lookalikes,
+            key=f"{key}:lookalikes",
+            overrides={
+                "contract_id": "Contract",
+                "provider_code": "Provider",
+                "provider_name": "Name",
+                "rules_fired": "Rules",
+                "rules": "Which",
+                "first_fired_week": st.column_config.DateColumn(
+                    "First flagged (week of)", format="D MMM YYYY"
+                ),
+                "largest_money_at_stake_gbp": st.column_config.NumberColumn(
+                    "Largest at stake", format=tables.GBP
+                ),
+            },
+        )
+    st.caption("The downloads have one row per contract and rule, removed and active, every field.")
+    download_table(result.detail, "backtest", filters, key=f"{key}:download")

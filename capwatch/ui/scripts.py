@@ -13,8 +13,9 @@ from pathlib import Path
 ENTRY_SCRIPT = Path(__file__).resolve().parent / "entry.py"
 """The dashboard's entry script: sign-in gate, navigation, shared filters, the chosen page."""
 
-PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
-"""One file per page; `st.Page` is given each file's absolute path."""
+PAGES_DIR = Path(__file__).resolve().parent.parent / "webapp" / "pages"
+"""One file per page (`capwatch.webapp`: a link to the checkout's `pages/`, or the copy a
+wheel carries); `st.Page` is given each file's absolute path."""
 
 
 def page_file(name: str) -> str:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
+from typing import Any
 
 import polars as pl
 
@@ -43,6 +45,11 @@ class FlagData:
     @property
     def scoped(self) -> pl.DataFrame:
         return self.weekly.filter(pl.col("in_scope"))
+
+    @cached_property
+    def provider_details(self) -> dict[str, dict[str, Any]]:
+        """provider_code → its row of `providers` (looked up once per flag row)."""
+        return {r["provider_code"]: r for r in self.providers.iter_rows(named=True)}
 
 
 def complete_weeks(

@@ -1,53 +1,75 @@
-"""The frames behind each flag's evidence chart, and page-friendly entry points.
+"""Page-friendly entry points: flags and each flag's evidence, with hashable arguments.
 
 Every function takes the database first and only hashable arguments after it (the `Filters`
-the flags were computed under, codes, dates and `Overrides`, a tuple of (rule, key, value)),
-so the dashboard can cache them with `capwatch.ui.context.cached`. Each recomputes from the
-same weekly figures and code as the engine, so a chart always agrees with its flag.
-
-The caller's filters are narrowed with `dataclasses.replace`, never rebuilt, so the access
-scope (`scope_regions`) always carries through: a regional user's evidence shows nothing from
-other regions. The funnel is the one comparison with the nation: its points are the providers
-in scope, its rate and limits national, exactly as the flag's (see `funnel_data`).
+the flags were computed under, a flag as a tuple of (field, value) pairs, and `Overrides`, a
+tuple of (rule, key, value)), so the dashboard can cache them with `capwatch.ui.context.cached`.
+The evidence itself is each rule's own (`Rule.evidence`), recomputed from the same weekly
+figures and code as the rule, so a chart always agrees with its flag, and always within the
+filters' access scope (filters are narrowed with `dataclasses.replace`, never rebuilt).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
+import json
 from datetime import date
+from typing import Any
 
 import polars as pl
 
 from capwatch.analytics.filters import Filters
-from capwatch.analytics.flags import funnel
-from capwatch.analytics.flags.data import load
-from capwatch.analytics.flags.engine import compute_flags, funnel_points, provider_line_weeks
-from capwatch.analytics.flags.engine import spc_chart as _spc_chart
-from capwatch.analytics.flags.rules import resolve_params
+from capwatch.analytics.flags.backtest import Backtest, backtest
+from capwatch.analytics.flags.base import Evidence, weekly_against_threshold
+from capwatch.analytics.flags.engine import FlagRun, run_flags
+from capwatch.analytics.flags.params import Value
+from capwatch.analytics.flags.rules import funnel as funnel_rule
+from capwatch.analytics.flags.rules import resolve_params, rule
+from capwatch.analytics.flags.rules import spc as spc_rule
+from capwatch.analytics.flags.rules.value_for_money import value_for_money_weekly
 from capwatch.db import Database
 
-Overrides = tuple[tuple[str, str, float], ...]
+Overrides = tuple[tuple[str, str, Value], ...]
+FlagItems = tuple[tuple[str, Any], ...]
+
+__all__ = [
+    "Evidence",
+    "FlagItems",
+    "Overrides",
+    "backtest_for",
+    "evidence_for",
+    "flag_run_for",
+    "flags_for",
+    "funnel_data",
+    "nested",
+    "spc_chart_data",
+    "value_for_money_weekly",
+    "weekly_against_threshold",
+]
 
 
-def nested(overrides: Overrides) -> dict[str, dict[str, float]]:
+def nested(overrides: Overrides) -> dict[str, dict[str, Value]]:
     """((rule, key, value), ...) → {rule: {key: value}}."""
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Value]] = {}
     for rule_name, key, value in overrides:
         out.setdefault(rule_name, {})[key] = value
     return out
 
 
+def flag_run_for(db: Database, filters: Filters, overrides: Overrides = ()) -> FlagRun:
+    """`run_flags` (flags and notes) with hashable parameter overrides."""
+    return run_flags(db, filters, params=nested(overrides))
+
+
 def flags_for(db: Database, filters: Filters, overrides: Overrides = ()) -> pl.DataFrame:
     """`compute_flags` with hashable parameter overrides (for caching in the dashboard)."""
-    return compute_flags(db, filters, params=nested(overrides))
+    return flag_run_for(db, filters, overrides).flags
 
 
-def _evidence(
-    filters: Filters, week_from: date | None, week_to: date | None, **narrow: tuple[str, ...]
-) -> Filters:
-    """The caller's filters (scope included) over the evidence weeks, narrowed to a subject."""
-    return replace(filters, week_from=week_from, week_to=week_to, **narrow)
+def evidence_for(db: Database, filters: Filters, flag: FlagItems) -> Evidence:
+    """The evidence of one flag (as `tuple(flag.items())`) under the filters it was computed
+    with, with the rule settings recorded in the flag."""
+    row = dict(flag)
+    r = rule(row["rule"])
+    return r.evidence(db, filters, row, r.resolve(json.loads(row["parameters"] or "{}")))
 
 
 def spc_chart_data(
@@ -59,15 +81,11 @@ def spc_chart_data(
     week_to: date | None = None,
     overrides: Overrides = (),
 ) -> pl.DataFrame:
-    """One row per week with capacity: utilisation, mean, limits and special-cause columns."""
+    """The XmR chart of a provider's service line (see `rules.spc.spc_chart_data`)."""
     params = resolve_params(nested(overrides))["spc"]
-    subject = _evidence(
-        filters, week_from, week_to, providers=(provider_code,), service_lines=(service_line,)
+    return spc_rule.spc_chart_data(
+        db, filters, provider_code, service_line, week_from, week_to, params
     )
-    series = provider_line_weeks(load(db, subject))
-    if series.is_empty():
-        return series
-    return _spc_chart(series, params)
 
 
 def funnel_data(
@@ -78,105 +96,13 @@ def funnel_data(
     week_to: date | None = None,
     overrides: Overrides = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(points, curve): the utilisation of the line of every provider the filters' access scope
-    may see (the region, group and provider filters are dropped: a funnel shows the peers),
-    with its limits, and the limits traced over the range of capacity volumes.
-
-    The rate and the limits are national, as in the engine, whoever looks: a flag that may end
-    a contract must not depend on the viewer's regions, and a region's handful of providers is
-    too few to estimate the over-dispersion the limits rest on. Only these aggregates (which
-    name no provider) come from outside the scope; every point plotted is inside it.
-    """
+    """The funnel's points and limit curve (see `rules.funnel.funnel_data`)."""
     params = resolve_params(nested(overrides))["funnel"]
-    subject = _evidence(
-        filters, week_from, week_to, service_lines=(service_line,),
-        regions=(), groups=(), providers=(),
-    )  # fmt: skip
-    data = load(db, subject)
-    points = funnel_points(data, params)
-    if points.is_empty():
-        return points, pl.DataFrame()
-    points = points.join(
-        data.providers.select("provider_code", "provider_name"), on="provider_code", how="left"
-    )
-    rate, phi, tau2 = (points[c][0] for c in ("national_rate", "phi", "tau2"))
-    low, high = points["capacity_units"].min(), points["capacity_units"].max()
-    sizes = _log_steps(max(float(low) / 2, 1.0), float(high) * 1.2, 80)  # type: ignore[arg-type]
-    curve = pl.DataFrame(
-        {
-            "capacity_units": sizes,
-            "national_rate": [rate] * len(sizes),
-            **{
-                name: [funnel.limits(rate, n, z, phi_value=phi, tau2=tau2)[side] for n in sizes]
-                for name, z, side in (
-                    ("lower_95", funnel.Z95, 0),
-                    ("upper_95", funnel.Z95, 1),
-                    ("lower_998", funnel.Z998, 0),
-                    ("upper_998", funnel.Z998, 1),
-                )
-            },
-        }
-    )
-    return points, curve
+    return funnel_rule.funnel_data(db, filters, service_line, week_from, week_to, params)
 
 
-def _log_steps(low: float, high: float, steps: int) -> list[float]:
-    a, b = math.log(low), math.log(max(high, low * 1.01))
-    return [math.exp(a + (b - a) * i / (steps - 1)) for i in range(steps)]
-
-
-def weekly_against_threshold(
-    db: Database,
-    filters: Filters,
-    provider_code: str,
-    service_line: str | None,
-    site_code: str | None = None,
-    week_from: date | None = None,
-    week_to: date | None = None,
-) -> pl.DataFrame:
-    """Weekly capacity, NHS and private units and utilisation of a provider's line (or one
-    site's; all the filters' lines when `service_line` is None), complete weeks only, weeks
-    with no rows shown as zero capacity."""
-    lines = (service_line,) if service_line else filters.service_lines
-    data = load(
-        db, _evidence(filters, week_from, week_to, providers=(provider_code,), service_lines=lines)
-    )
-    rows = data.scoped
-    if site_code:
-        rows = rows.filter(pl.col("site_code") == site_code)
-    weeks = pl.DataFrame({"week_start": list(data.weeks)}, schema={"week_start": pl.Date})
-    sums = rows.group_by("week_start").agg(
-        pl.col(c).sum()
-        for c in ("capacity_units", "nhs_units", "private_units", "unused_capacity_cost_gbp")
-    )
-    return (
-        weeks.join(sums, on="week_start", how="left")
-        .fill_null(0.0)
-        .with_columns(
-            utilisation=pl.when(pl.col("capacity_units") > 0).then(
-                pl.col("nhs_units") / pl.col("capacity_units")
-            )
-        )
-        .sort("week_start")
-    )
-
-
-def value_for_money_weekly(
-    db: Database,
-    filters: Filters,
-    provider_code: str,
-    week_from: date | None = None,
-    week_to: date | None = None,
-) -> pl.DataFrame:
-    """Weekly apportioned contract value against the reference value of the NHS work done
-    (over the filters' service lines, as the flag)."""
-    data = load(db, _evidence(filters, week_from, week_to, providers=(provider_code,)))
-    return (
-        data.scoped.group_by("week_start")
-        .agg(
-            pl.col("contract_value_gbp").sum(),
-            pl.col("nhs_value_gbp").sum(),
-            pl.col("nhs_units").sum(),
-        )
-        .sort("week_start")
-    )
+def backtest_for(
+    db: Database, filters: Filters, overrides: Overrides = (), warmup_weeks: int = 1
+) -> Backtest:
+    """`backtest.backtest` with hashable parameter overrides (for caching in the dashboard)."""
+    return backtest(db, filters, params=nested(overrides), warmup_weeks=warmup_weeks)

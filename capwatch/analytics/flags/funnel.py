@@ -1,101 +1,141 @@
-"""Funnel-plot limits for proportions (utilisation = NHS units ÷ capacity units).
+"""Funnel-plot limits for proportions (utilisation = NHS units ÷ capacity units), on the NHS
+reference method: FunnelPlotR's proportions (`data_type = "PR"`), as used for SHMI-style
+over-dispersed funnels.
 
-For a subject with capacity n and national rate p̄ (ratio of sums over every provider), the
-limits use the normal approximation to the binomial:
+For a subject with capacity n and national rate p̄ (ratio of sums over every provider):
 
-    s²(n) = p̄ (1 − p̄) / n
-    plain:            p̄ ± z · √s²(n)
-    multiplicative:   p̄ ± z · √(φ · s²(n))          (Spiegelhalter 2005, φ floored at 1)
-    additive:         p̄ ± z · √(s²(n) + τ²)          (random effects, DerSimonian–Laird τ²)
+    arcsine scale (default):  yᵢ* = asin(√yᵢ),  p̄* = asin(√p̄),  s(n) = 1 / (2√n)
+    proportion scale:         yᵢ* = yᵢ,         p̄* = p̄,         s(n) = √(p̄(1 − p̄)/n)
+    z-score:                  zᵢ = (yᵢ* − p̄*) / s(nᵢ)
 
-with z = 1.96 (95%) and z = 3.09 (99.8%). The normal approximation is fine here: capacity runs
-to hundreds or thousands of units per provider, so n·p̄ is large.
+Over-dispersion (real differences between providers beyond chance) is estimated from the
+z-scores winsorised at `winsor` (10% by default) at each end: values below the `winsor`
+quantile are set to it, values above the `1 − winsor` quantile likewise (R's default quantile,
+type 7, linear interpolation, as FunnelPlotR), so the outliers being looked for do not inflate
+the spread they are judged against. With k providers:
 
-Over-dispersion. Capacity volumes are so large that binomial limits hug p̄: with n = 20,000
-and p̄ = 0.3 the 99.8% limits are ±1 percentage point, and almost every provider falls outside.
-That is the signal that providers differ for real reasons, not chance. Both adjustments are
-estimated from the providers' z-scores zᵢ = (yᵢ − p̄) / s(nᵢ), winsorised first (the
-`floor(share · k)` lowest are set to the next lowest, likewise at the top) so that the
-outliers being looked for do not inflate the spread they are judged against:
+    φ  = (1/k) Σ zᵢ²                                  (winsorised zᵢ)
+    τ² = 0 when kφ < k − 1, else max(0, (kφ − (k − 1)) / (Σwᵢ − Σwᵢ²/Σwᵢ)),  wᵢ = 1/s(nᵢ)²
 
-    φ  = (1/k) Σ zᵢ²                                     (winsorised zᵢ)
-    τ² = max(0, (k φ − (k − 1)) / (Σ wᵢ − Σ wᵢ² / Σ wᵢ)),  wᵢ = 1 / s²(nᵢ)
+Limits at size n, on the chosen scale, then back on the proportion scale:
 
-The multiplicative φ keeps the funnel shape (large providers still get narrow limits), so at
-these volumes large providers a few points under the rate are still flagged; the additive τ²
-gives near-constant limits once n is large, judging every provider against the real spread
-between providers. The additive form is the default (see `rules.py`).
+    additive (default):  p̄* ± z √(s(n)² + τ²)       (random effects, DerSimonian–Laird τ²)
+    multiplicative:      p̄* ± z √(φ s(n)²)          (Spiegelhalter's φ, floored at 1)
+    none:                p̄* ± z s(n)
+    arcsine back-transform: sin(x)², with x kept within [0, π/2] (FunnelPlotR does not clamp,
+    so its far-out lower limit folds back above 0; here it stops at 0, and the upper at 1)
+
+with z the exact normal quantiles 1.959964 (95%) and 3.090232 (99.8%). The proportion scale
+without over-dispersion is PHEindicatormethods' proportion funnel (its Wilson-based limits are
+exactly p̄ ± z s(n)), kept so capwatch can be checked against UKHSA's published figures.
+A utilisation above 1 (NHS units above capacity) is taken as 1 on the arcsine scale.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from statistics import NormalDist
 
-Z95 = 1.96
-Z998 = 3.09
+import polars as pl
 
-NONE, MULTIPLICATIVE, ADDITIVE = 0, 1, 2
+Z95 = NormalDist().inv_cdf(0.975)  # 1.959964
+Z998 = NormalDist().inv_cdf(0.999)  # 3.090232
+
+ARCSINE, PROPORTION = "arcsine", "proportion"
+SCALES: tuple[str, ...] = (ARCSINE, PROPORTION)
+ADDITIVE, MULTIPLICATIVE, NONE = "additive", "multiplicative", "none"
+METHODS: tuple[str, ...] = (ADDITIVE, MULTIPLICATIVE, NONE)
 
 
-def binomial_variance(p: float, n: float) -> float:
-    """s²(n) = p (1 − p) / n (infinite when n is 0)."""
-    return p * (1 - p) / n if n > 0 else math.inf
+def transform(y: float, scale: str = ARCSINE) -> float:
+    """A proportion on the scale the limits are built on."""
+    if scale == PROPORTION:
+        return y
+    return math.asin(math.sqrt(min(max(y, 0.0), 1.0)))
 
 
-def z_scores(rates: Sequence[float], sizes: Sequence[float], p: float) -> list[float]:
-    """zᵢ = (yᵢ − p̄) / √(p̄ (1 − p̄) / nᵢ)."""
-    return [(y - p) / math.sqrt(binomial_variance(p, n)) for y, n in zip(rates, sizes, strict=True)]
+def standard_error(p: float, n: float, scale: str = ARCSINE) -> float:
+    """s(n): 1/(2√n) on the arcsine scale, √(p(1 − p)/n) on the proportion scale (∞ at n 0)."""
+    if n <= 0:
+        return math.inf
+    return 1 / (2 * math.sqrt(n)) if scale == ARCSINE else math.sqrt(p * (1 - p) / n)
+
+
+def z_scores(
+    rates: Sequence[float], sizes: Sequence[float], p: float, scale: str = ARCSINE
+) -> list[float]:
+    """zᵢ = (yᵢ* − p̄*) / s(nᵢ)."""
+    centre = transform(p, scale)
+    return [
+        (transform(y, scale) - centre) / standard_error(p, n, scale)
+        for y, n in zip(rates, sizes, strict=True)
+    ]
 
 
 def winsorise(values: Sequence[float], share: float) -> list[float]:
-    """Pull the `floor(share · k)` lowest and highest values in to the next value inwards."""
-    k = len(values)
-    m = math.floor(share * k)
-    if m == 0 or k <= 2 * m:
+    """Values below the `share` quantile set to it, above the `1 − share` quantile likewise
+    (type 7 quantiles, linear interpolation between order statistics, as R's default)."""
+    if share <= 0 or len(values) < 2:
         return list(values)
-    ordered = sorted(values)
-    low, high = ordered[m], ordered[k - 1 - m]
+    series = pl.Series(values, dtype=pl.Float64)
+    low = series.quantile(share, interpolation="linear")
+    high = series.quantile(1 - share, interpolation="linear")
+    assert low is not None and high is not None
     return [min(max(v, low), high) for v in values]
 
 
 def phi(z: Sequence[float]) -> float:
-    """Multiplicative over-dispersion φ = mean of z², floored at 1."""
-    return max(1.0, sum(v * v for v in z) / len(z)) if z else 1.0
+    """Dispersion ratio φ = mean of z² (not floored: FunnelPlotR's `phi`)."""
+    return sum(v * v for v in z) / len(z) if z else 1.0
 
 
-def tau_squared(z: Sequence[float], sizes: Sequence[float], p: float) -> float:
-    """Additive between-subject variance τ² (DerSimonian–Laird, from winsorised z)."""
+def tau_squared(
+    z: Sequence[float], sizes: Sequence[float], p: float, scale: str = ARCSINE
+) -> float:
+    """Additive between-provider variance τ² (DerSimonian–Laird, from winsorised z)."""
     k = len(z)
-    if k < 2:
+    ratio = phi(z)
+    if k < 2 or k * ratio < k - 1:
         return 0.0
-    w = [1 / binomial_variance(p, n) for n in sizes]
+    w = [1 / standard_error(p, n, scale) ** 2 for n in sizes]
     sw = sum(w)
     denominator = sw - sum(x * x for x in w) / sw
     if denominator <= 0:
         return 0.0
-    return max(0.0, (k * phi_unfloored(z) - (k - 1)) / denominator)
-
-
-def phi_unfloored(z: Sequence[float]) -> float:
-    return sum(v * v for v in z) / len(z) if z else 1.0
-
-
-def limits(
-    p: float, n: float, z: float, *, phi_value: float = 1.0, tau2: float = 0.0
-) -> tuple[float, float]:
-    """(lower, upper) funnel limits at size n. Not clipped to [0, 1]."""
-    half = z * math.sqrt(phi_value * binomial_variance(p, n) + tau2)
-    return p - half, p + half
+    return max(0.0, (k * ratio - (k - 1)) / denominator)
 
 
 def dispersion(
-    rates: Sequence[float], sizes: Sequence[float], p: float, method: int, winsor: float
+    rates: Sequence[float],
+    sizes: Sequence[float],
+    p: float,
+    method: str = ADDITIVE,
+    winsor: float = 0.1,
+    scale: str = ARCSINE,
 ) -> tuple[float, float]:
-    """(φ, τ²) for the method: (1, 0) for none, (φ, 0) multiplicative, (1, τ²) additive."""
+    """(φ, τ²) for the method: (1, 0) for none, (φ ≥ 1, 0) multiplicative, (1, τ²) additive."""
     if method == NONE or not rates or p <= 0 or p >= 1:
         return 1.0, 0.0
-    z = winsorise(z_scores(rates, sizes, p), winsor)
+    z = winsorise(z_scores(rates, sizes, p, scale), winsor)
     if method == MULTIPLICATIVE:
-        return phi(z), 0.0
-    return 1.0, tau_squared(z, sizes, p)
+        return max(1.0, phi(z)), 0.0
+    return 1.0, tau_squared(z, sizes, p, scale)
+
+
+def limits(
+    p: float,
+    n: float,
+    z: float,
+    *,
+    phi_value: float = 1.0,
+    tau2: float = 0.0,
+    scale: str = ARCSINE,
+) -> tuple[float, float]:
+    """(lower, upper) funnel limits at size n, as proportions within [0, 1]."""
+    half = z * math.sqrt(phi_value * standard_error(p, n, scale) ** 2 + tau2)
+    centre = transform(p, scale)
+    if scale == PROPORTION:
+        return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = max(0.0, centre - half), min(math.pi / 2, centre + half)
+    return math.sin(low) ** 2, math.sin(high) ** 2

@@ -9,6 +9,10 @@ neighbours):
   3.267 × mR̄ or more are dropped and mR̄ recomputed;
 - process limits x̄ ± 2.66 · mR̄ (2.66 = 3 / d₂, d₂ = 1.128, so the limits are x̄ ± 3σ̂);
 - "near" limits two thirds of the way out: x̄ ± (2/3)(2.66) · mR̄ = x̄ ± 1.7733 · mR̄ (≈ 2σ̂).
+- a baseline of fewer than 12 points gives *trial limits* (`trial_limits` True): they are drawn
+  and used, but will move as points are added. NHSRplotthedots computes them the same way and
+  warns ("Some groups have 'n < 12' observations. These have trial limits"); here the flag's
+  sentence, its figures and the chart say so instead.
 
 Special cause, each marking every point that takes part:
 
@@ -19,9 +23,11 @@ Special cause, each marking every point that takes part:
 - trend: `trend_length` or more consecutive points each strictly above (or each strictly below)
   the one before; an equal value breaks the trend, as in NHSRplotthedots;
 - 2 of 3: three consecutive points all on the same side of the mean, at least two of them
-  beyond the near limit on that side; the points beyond it are marked. (NHSRplotthedots counts
-  only points between the near limit and the limit; here a point beyond the limit also counts,
-  which only matters for colouring the other point.)
+  beyond the near limit on that side; the points beyond it are marked. This follows Making
+  Data Count's 2023 guidance, where a point beyond the limit also counts towards the two;
+  NHSRplotthedots 0.2.2 counts only points between the near limit and the limit. The
+  difference only matters for colouring the other point (the point beyond the limit is
+  special cause either way).
 
 Direction: with `higher_is_better`, a signal is improvement when it points up (above the mean,
 beyond the upper limit, a rising trend) and concern when it points down. A point in both a
@@ -42,6 +48,7 @@ import polars as pl
 LIMIT = 2.66
 NEAR_LIMIT = 2 * LIMIT / 3
 MR_SCREEN = 3.267
+MIN_BASELINE_POINTS = 12  # fewer baseline points give trial limits (as NHSRplotthedots warns)
 
 COMMON = "common_cause"
 CONCERN = "special_cause_concern"
@@ -152,9 +159,15 @@ def xmr(
     n = len(values)
     good = 1 if higher_is_better else -1
     side = [_side(v, lim.mean) if lim.mean is not None else 0 for v in values]
-    if lim.upper is not None and lim.lower is not None:
-        outside = [(v > lim.upper) - (v < lim.lower) for v in values]
-        near = [(v > lim.upper_near) - (v < lim.lower_near) for v in values]  # type: ignore[operator]
+    upper, lower, upper_near, lower_near = lim.upper, lim.lower, lim.upper_near, lim.lower_near
+    if (
+        upper is not None
+        and lower is not None
+        and upper_near is not None
+        and lower_near is not None
+    ):
+        outside = [(v > upper) - (v < lower) for v in values]
+        near = [(v > upper_near) - (v < lower_near) for v in values]
     else:
         outside = [0] * n
         near = [0] * n
@@ -181,6 +194,7 @@ def xmr(
             "lower_near": [lim.lower_near] * n,
             "upper_near": [lim.upper_near] * n,
             "in_baseline": [i < lim.baseline_points for i in range(n)],
+            "trial_limits": [0 < lim.baseline_points < MIN_BASELINE_POINTS] * n,
             "side": side,
             "beyond_limit": outside,
             "shift": shift,

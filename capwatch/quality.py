@@ -8,11 +8,12 @@ above capacity, and the `data_quality` view lists them.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import cast
 
 import polars as pl
 
 from capwatch import db
-from pipelines.contract import InputTable
+from capwatch.contract import InputTable
 
 WEEK_GRAIN = ["site_code", "service_line", "week_start"]
 _EXAMPLES = 3
@@ -71,8 +72,8 @@ def above_capacity(writer: db.Writer, table: InputTable, frame: pl.DataFrame) ->
         return empty
     if incoming.is_empty():
         return empty
-    first: date = incoming["week_start"].min()  # type: ignore[assignment]
-    last: date = incoming["week_start"].max()  # type: ignore[assignment]
+    first = cast(date, incoming["week_start"].min())  # not empty, so a date
+    last = cast(date, incoming["week_start"].max())
     nhs = [_existing_nhs(writer, first, last + timedelta(days=6))]
     capacity = [_existing_capacity(writer, first, last)]
     (nhs if table.name == "activity" else capacity).append(incoming)

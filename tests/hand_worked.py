@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.load import ingest
+from capwatch.load import ingest
 
 FILES: dict[str, str] = {
     "providers.csv": (

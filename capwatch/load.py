@@ -13,12 +13,12 @@ from typing import Literal
 
 import polars as pl
 
-from capwatch import db
-from pipelines import quality, validate
-from pipelines.contract import InputTable
-from pipelines.normalise import flag_columns, normalise, normalise_distinct
-from pipelines.problems import FileRejected, Problem
-from pipelines.read import (
+from capwatch import db, quality
+from capwatch.contract import InputTable
+from capwatch.pipelines import validate
+from capwatch.pipelines.normalise import flag_columns, normalise, normalise_distinct
+from capwatch.pipelines.problems import FileRejected, Problem
+from capwatch.pipelines.read import (
     ROW,
     ScannedFile,
     discover,

@@ -11,12 +11,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from capwatch import config
 from capwatch.errors import CapwatchError
+
+if TYPE_CHECKING:
+    from capwatch.export import Format
 
 app = typer.Typer(
     name="capwatch",
@@ -253,18 +256,43 @@ def demo(
         raise typer.Exit(0) from None
 
 
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="csv (UTF-8 with a byte-order mark, opens right in Excel) or xlsx (an Excel "
+        "workbook: typed cells, £ and % formats, a provenance sheet). Default: from --out's "
+        "extension, else csv.",
+        show_default=False,
+    ),
+]
+
+
+def _file_format(fmt: str | None, out: Path) -> Format:
+    """The file format asked for, or the one --out's extension names (csv by default)."""
+    chosen = fmt or ("xlsx" if out.suffix.lower() == ".xlsx" else "csv")
+    if chosen not in ("csv", "xlsx"):
+        raise _fail("--format must be csv or xlsx")
+    return "xlsx" if chosen == "xlsx" else "csv"
+
+
 @app.command()
 def export(
     view: Annotated[
         str, typer.Argument(help="A documented view or table (see `capwatch schema`).")
     ],
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write (.csv or .xlsx).")],
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
-    """Write every row of a documented view or table to CSV (safe to open in Excel)."""
+    """Write every row of a documented view or table to CSV or Excel, in key order.
+
+    An Excel sheet holds 1,048,575 rows below its header: a bigger view is refused as xlsx
+    (use CSV, or `capwatch sql` to narrow it).
+    """
     from capwatch.export import export_relation
 
-    rows = export_relation(config.resolve_db_path(db), view, out)
+    rows = export_relation(config.resolve_db_path(db), view, out, _file_format(fmt, out))
     typer.echo(f"wrote {rows:,} rows of {view} to {out}")
 
 
@@ -302,26 +330,40 @@ ParamOption = Annotated[
 
 @app.command()
 def flags(
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write (every field).")],
+    out: Annotated[Path, typer.Option("--out", help="File to write, every field (.csv or .xlsx).")],
     db: DbOption = None,
+    fmt: FormatOption = None,
     rule: RuleOption = None,
     param: ParamOption = None,
 ) -> None:
-    """Run the flag rules over every loaded week and write every flag to CSV."""
+    """Run the flag rules over every loaded week and write every flag to CSV or Excel."""
     from capwatch.analytics.filters import Filters
     from capwatch.analytics.flags import parse_params, run_flags
     from capwatch.db import Database
-    from capwatch.export import csv_bytes
+    from capwatch.export import loads, provenance, write_frame
 
+    file_format = _file_format(fmt, out)
     overrides = parse_params(param or [])
     reader = Database(config.resolve_db_path(db))
     try:
         run = run_flags(reader, Filters(), rules=rule or None, params=overrides)
+        data = loads(reader)
     finally:
         reader.close()
     found = run.flags
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(csv_bytes(found))
+    settings = [f"{r}.{k}={v}" for r, kv in sorted(overrides.items()) for k, v in kv.items()]
+    about = provenance(
+        "Flags: every rule firing over every loaded week",
+        rows=found.height,
+        filters=Filters().provenance(),
+        data=data,
+        extra=(
+            ("Rules", ", ".join(rule) if rule else "every rule"),
+            ("Rule settings", "; ".join(settings) if settings else "the defaults"),
+            *(("Note", note) for note in run.notes),
+        ),
+    )
+    write_frame(found, out, file_format, "flags", about)
     providers = found["provider_code"].n_unique() if found.height else 0
     money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
     notes = "".join(f" Note: {note}" for note in run.notes)  # one line, notes included
@@ -387,7 +429,8 @@ def sql(
         str,
         typer.Option(
             "--format",
-            help="table: aligned text, first rows and the count; csv / json: every row.",
+            help="table: aligned text, first rows and the count; csv / json: every row; "
+            "xlsx: every row as an Excel workbook (needs --out; at most 1,048,575 rows).",
         ),
     ] = "table",
     out: Annotated[
@@ -399,7 +442,8 @@ def sql(
 ) -> None:
     """Run ad hoc SQL in the sandbox: read-only, no files or network, memory and time limits.
 
-    CSV output is safe to open in Excel. See `capwatch schema` for the tables and views.
+    CSV output opens right in Excel (UTF-8 with a byte-order mark, formula-safe). See
+    `capwatch schema` for the tables and views.
     """
     import shutil
 
@@ -407,10 +451,12 @@ def sql(
     from capwatch.sandbox.client import OutputFormat
     from capwatch.sandbox.table import render_table
 
-    if fmt not in ("table", "csv", "json"):
-        raise _fail("--format must be table, csv or json")
+    if fmt not in ("table", "csv", "json", "xlsx"):
+        raise _fail("--format must be table, csv, json or xlsx")
     if timeout <= 0:
         raise _fail("--timeout must be greater than 0")
+    if fmt == "xlsx" and out is None:
+        raise _fail("--format xlsx needs --out FILE.xlsx (a workbook is not text)")
     limits = Limits(timeout_s=timeout)
     db_path = config.resolve_db_path(db)
     if fmt == "table":
@@ -422,11 +468,15 @@ def sql(
         else:
             out.write_text(text, encoding="utf-8")
         return
-    output_format: OutputFormat = "csv" if fmt == "csv" else "json"
+    output_format: OutputFormat = "arrow" if fmt == "xlsx" else "csv" if fmt == "csv" else "json"
     result = run_query(db_path, query, limits=limits, max_rows=0, output_format=output_format)
     try:
         assert result.output_path is not None
-        if out is None:
+        if fmt == "xlsx":
+            assert out is not None
+            _sql_workbook(db_path, query, result.output_path, out, result.total_rows)
+            typer.echo(f"wrote {result.total_rows:,} rows to {out}", err=True)
+        elif out is None:
             with result.output_path.open("rb") as fh:
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -436,6 +486,26 @@ def sql(
             typer.echo(f"wrote {result.total_rows:,} rows to {out}", err=True)
     finally:
         result.cleanup()
+
+
+def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int) -> None:
+    """An ad hoc query's result (an Arrow stream from the sandbox) as an Excel workbook."""
+    from capwatch.db import Database
+    from capwatch.export import arrow_to_xlsx, loads, provenance
+
+    reader = Database(db_path)
+    try:
+        data = loads(reader)
+    finally:
+        reader.close()
+    about = provenance(
+        "Ad hoc SQL result",
+        rows=rows,
+        filters=None,
+        data=data,
+        extra=(("Query", query), ("Database", str(db_path))),
+    )
+    arrow_to_xlsx(result, out, "sql_result", about, rows)
 
 
 def main() -> None:

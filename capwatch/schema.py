@@ -29,7 +29,7 @@ class Relation:
     description: str
     columns: tuple[Column, ...]
     sql: str = ""
-    primary_key: tuple[str, ...] = field(default_factory=tuple)
+    primary_key: tuple[str, ...] = field(default_factory=tuple)  # for a view: its unique key
     materialised: bool = False
 
     @property
@@ -689,6 +689,7 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
             Column("load_id", "INTEGER", "Load that wrote the row."),
         ),
         sql=_DIAGNOSTICS_MONTHLY_SQL,
+        primary_key=("month", "org_code", "diagnostic_id"),
     ),
     Relation(
         "diagnostics_vs_baseline",
@@ -719,6 +720,7 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
             ),
         ),
         sql=_DIAGNOSTICS_VS_BASELINE_SQL,
+        primary_key=("month", "org_code", "test"),
     ),
 )
 

@@ -13,7 +13,8 @@ refuse_unless(access is not None and access.may_view_audit, "The audit trail")
 
 st.title("Audit trail")
 st.caption(
-    "Every sign-in, CSV download and SQL query, with who, when (UTC), what and how many rows. "
+    "Every sign-in, download (CSV or Excel) and SQL query, with who, when (UTC), what and how "
+    "many rows. "
     "The log is append-only; each record carries the hash of the one before it."
 )
 

@@ -9,7 +9,7 @@ from capwatch.analytics.filters import Filters
 from capwatch.ui import format, tables
 from capwatch.ui.auth import scope
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table, download_template
 from capwatch.ui.metrics import Metric, show_metrics
 from capwatch.ui.tables import show_table
 
@@ -96,7 +96,7 @@ else:
             "duration_ms": st.column_config.NumberColumn("Took (ms)", format="%,.0f"),
         },
     )
-    download_csv(view.load_log, "load_log", everything, key="dl_load_log")
+    download_table(view.load_log, "load_log", everything, key="dl_load_log")
 
 st.subheader("Data-quality notes")
 st.caption(
@@ -108,10 +108,10 @@ if view.quality_summary.is_empty():
     st.success("No data-quality findings.", icon=":material/check_circle:")
 else:
     st.dataframe(view.quality_summary, hide_index=True, key="data_quality_summary")
-    download_csv(view.quality_summary, "data_quality_summary", everything, key="dl_dq_summary")
+    download_table(view.quality_summary, "data_quality_summary", everything, key="dl_dq_summary")
     with st.expander(f"Findings (first {view.quality_findings.height:,})"):
         st.dataframe(view.quality_findings, hide_index=True, key="data_quality_findings")
-        download_csv(view.quality_findings, "data_quality", everything, key="dl_dq")
+        download_table(view.quality_findings, "data_quality", everything, key="dl_dq")
 
 st.subheader("Input templates")
 st.caption(
@@ -122,11 +122,6 @@ templates = view.templates
 st.dataframe(templates.drop("template_csv"), hide_index=True, key="data_templates")
 cols = st.columns(len(templates))
 for col, row in zip(cols, templates.iter_rows(named=True), strict=True):
-    col.download_button(
-        f"{row['table_name']}.csv",
-        data=row["template_csv"].encode("utf-8"),
-        file_name=f"{row['table_name']}_template.csv",
-        mime="text/csv",
-        key=f"template_{row['table_name']}",
-        icon=":material/download:",
-    )
+    name = row["table_name"]
+    with col:
+        download_template(name, row["template_csv"], key=f"template_{name}")

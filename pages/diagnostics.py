@@ -17,7 +17,7 @@ from capwatch.analytics import diagnostics
 from capwatch.ui import diagnostics_charts as charts
 from capwatch.ui import tables
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
 from capwatch.ui.tables import show_table
 
@@ -74,14 +74,14 @@ st.plotly_chart(
     charts.recovery_lines(view.recovery, "Tests done ÷ the same month a year earlier"),
     key="diag_recovery",
 )
-download_csv(view.recovery, f"{what}_vs_year_earlier", filters, key="dl_diag_recovery")
+download_table(view.recovery, f"{what}_vs_year_earlier", filters, key="dl_diag_recovery")
 by_region, by_test = st.tabs(["By region", "By test"])
 with by_region:
     st.plotly_chart(
         charts.recovery_lines(view.recovery_by_region, "By region", facet="region"),
         key="diag_recovery_region",
     )
-    download_csv(
+    download_table(
         view.recovery_by_region, f"{what}_vs_year_earlier_by_region", filters,
         key="dl_diag_recovery_region",
     )  # fmt: skip
@@ -90,7 +90,7 @@ with by_test:
         charts.recovery_lines(view.recovery_by_test, "By test", facet="test_name"),
         key="diag_recovery_test",
     )
-    download_csv(
+    download_table(
         view.recovery_by_test, f"{what}_vs_year_earlier_by_test", filters,
         key="dl_diag_recovery_test",
     )  # fmt: skip
@@ -110,10 +110,10 @@ queue_columns = {
     "nhs_activity": COUNT("NHS tests in the month", format=tables.UNITS),
 }
 show_table(view.queue_by_region, key="diag_queue_region", overrides=queue_columns)
-download_csv(view.queue_by_region, f"{what}_queue_by_region", filters, key="dl_diag_queue_r")
+download_table(view.queue_by_region, f"{what}_queue_by_region", filters, key="dl_diag_queue_r")
 with st.expander("By region and test"):
     show_table(view.queue, key="diag_queue_test", overrides=queue_columns)
-    download_csv(view.queue, f"{what}_queue_by_region_test", filters, key="dl_diag_queue_rt")
+    download_table(view.queue, f"{what}_queue_by_region_test", filters, key="dl_diag_queue_rt")
 
 st.subheader(f"Independent-sector organisations, {month:%B %Y} against a year earlier")
 orgs = view.is_orgs
@@ -143,4 +143,4 @@ show_table(
         "provider_code": None,
     },
 )
-download_csv(orgs, f"{what}_is_organisations_{month:%Y-%m}", filters, key="dl_diag_is_orgs")
+download_table(orgs, f"{what}_is_organisations_{month:%Y-%m}", filters, key="dl_diag_is_orgs")

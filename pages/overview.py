@@ -7,7 +7,7 @@ import streamlit as st
 from capwatch.analytics import dashboard
 from capwatch.ui import charts, format
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import current_filters
 from capwatch.ui.metrics import Metric, show_metrics
 from capwatch.ui.tables import show_table
@@ -98,7 +98,7 @@ st.markdown(
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(charts.utilisation_trend(data.trend), key="overview_trend")
-    download_csv(data.trend, "weekly_utilisation", filters, key="dl_overview_trend")
+    download_table(data.trend, "weekly_utilisation", filters, key="dl_overview_trend")
 with right:
     st.subheader("Most unused capacity cost")
     worst = data.worst_providers
@@ -107,4 +107,4 @@ with right:
                      "unused_capacity_cost_gbp"),
         key="overview_worst",
     )  # fmt: skip
-    download_csv(worst, "worst_providers_by_unused_cost", filters, key="dl_overview_worst")
+    download_table(worst, "worst_providers_by_unused_cost", filters, key="dl_overview_worst")

@@ -15,10 +15,11 @@ from capwatch.analytics import dashboard, diagnostics
 from capwatch.analytics.flags.evidence import flags_for
 from capwatch.ui import charts, format, tables
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
 from capwatch.ui.flags_view import render_flags
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 
 filters = current_filters()
@@ -101,7 +102,7 @@ show_metrics(
 st.subheader("Flags")
 st.caption("Rules run with their default settings over these weeks and service lines.")
 st.page_link(
-    "pages/flags.py",
+    page_file("flags"),
     label="Adjust the rule settings on the Flags page",
     icon=":material/flag:",
     query_params=link_params(own),
@@ -125,7 +126,7 @@ show_table(
         ),
     },
 )
-download_csv(profile.contracts, f"contracts_{code}", own, key="dl_profile_contracts")
+download_table(profile.contracts, f"contracts_{code}", own, key="dl_profile_contracts")
 
 st.subheader("By service line")
 left, right = st.columns(2)
@@ -139,7 +140,7 @@ with right:
         charts.service_line_bars(profile.service_lines, "utilisation", "Utilisation"),
         key="profile_lines_util",
     )
-download_csv(profile.service_lines, f"service_lines_{code}", own, key="dl_profile_lines")
+download_table(profile.service_lines, f"service_lines_{code}", own, key="dl_profile_lines")
 
 st.subheader("Week by week")
 left, right = st.columns(2)
@@ -153,7 +154,7 @@ with right:
         charts.used_unused_weekly(profile.weekly, "NHS and private activity against capacity"),
         key="profile_weekly_units",
     )
-download_csv(profile.weekly, f"weekly_{code}", own, key="dl_profile_weekly")
+download_table(profile.weekly, f"weekly_{code}", own, key="dl_profile_weekly")
 
 st.subheader("By activity type")
 st.caption(
@@ -168,11 +169,11 @@ show_table(
     ),
     key="profile_types",
 )
-download_csv(types, f"activity_types_{code}", own, key="dl_profile_types")
+download_table(types, f"activity_types_{code}", own, key="dl_profile_types")
 
 st.subheader("Sites")
 show_table(profile.sites, key="profile_sites", overrides={"site_name": "Name"})
-download_csv(profile.sites, f"sites_{code}", own, key="dl_profile_sites")
+download_table(profile.sites, f"sites_{code}", own, key="dl_profile_sites")
 
 # Published DM01 figures where the provider's or a site's code is a DM01 reporting organisation.
 published = cached(diagnostics.provider_diagnostics, code)
@@ -201,5 +202,5 @@ if published.shown and not published.monthly.is_empty():
             "waiting_list": st.column_config.NumberColumn("Waiting list", format=tables.UNITS),
         },
     )
-    download_csv(published.monthly, f"dm01_{code}", own, key="dl_profile_dm01")
-    download_csv(published.by_test, f"dm01_by_test_{code}", own, key="dl_profile_dm01_tests")
+    download_table(published.monthly, f"dm01_{code}", own, key="dl_profile_dm01")
+    download_table(published.by_test, f"dm01_by_test_{code}", own, key="dl_profile_dm01_tests")

@@ -8,11 +8,12 @@ import streamlit as st
 from capwatch.analytics import dashboard
 from capwatch.ui import charts
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
+from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 
-PROFILE_PAGE = "pages/provider_profile.py"
+PROFILE_PAGE = page_file("provider_profile")
 
 filters = current_filters()
 st.title("Providers")
@@ -80,8 +81,8 @@ with table:
         selection_mode="single-row",
     )
     st.caption("Select a row to open that provider's profile; click a heading to sort.")
-    download_csv(ranked, f"providers_by_{view.order.replace(' ', '_')}", filters,
-                 key="dl_providers")  # fmt: skip
+    download_table(ranked, f"providers_by_{view.order.replace(' ', '_')}", filters,
+                   key="dl_providers")  # fmt: skip
 
 rows = event.selection.rows if event is not None else []
 if rows:

@@ -8,7 +8,7 @@ import streamlit as st
 from capwatch.analytics import dashboard
 from capwatch.ui import charts
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
 from capwatch.ui.tables import show_table
 
@@ -30,7 +30,7 @@ with left:
     )
 with right:
     show_table(regions, key="regions_table")
-    download_csv(regions, "regions", filters, key="dl_regions")
+    download_table(regions, "regions", filters, key="dl_regions")
 
 st.plotly_chart(
     charts.hierarchy_treemap(
@@ -39,7 +39,7 @@ st.plotly_chart(
     ),
     key="regions_treemap",
 )
-download_csv(view.providers, "regions_groups_providers", filters, key="dl_regions_tree")
+download_table(view.providers, "regions_groups_providers", filters, key="dl_regions_tree")
 
 st.subheader("Providers in a region")
 region = st.selectbox("Region", regions["region"].to_list(), key="regions_drill")
@@ -53,4 +53,4 @@ show_table(
     ),
     key="regions_drill_table",
 )  # fmt: skip
-download_csv(drill, f"providers_in_{region}", filters, key="dl_regions_drill")
+download_table(drill, f"providers_in_{region}", filters, key="dl_regions_drill")

@@ -8,7 +8,7 @@ import streamlit as st
 from capwatch.analytics import dashboard
 from capwatch.ui import charts, format
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.filters import current_filters
 from capwatch.ui.tables import show_table
 
@@ -46,7 +46,7 @@ with right:
         charts.nhs_private_by_line(lines, "Capacity, NHS and private units"), key="lines_units"
     )
 show_table(lines, key="lines_table")
-download_csv(lines, "service_lines", filters, key="dl_lines")
+download_table(lines, "service_lines", filters, key="dl_lines")
 
 st.subheader("Week by week")
 left, right = st.columns(2)
@@ -60,7 +60,7 @@ with right:
         charts.weekly_by_line(view.weekly, "unused_capacity_cost_gbp", "Weekly unused cost"),
         key="lines_weekly_unused",
     )
-download_csv(view.weekly, "service_lines_weekly", filters, key="dl_lines_weekly")
+download_table(view.weekly, "service_lines_weekly", filters, key="dl_lines_weekly")
 
 st.subheader("Activity types within each line")
 st.caption(
@@ -76,4 +76,4 @@ show_table(
     ),
     key="lines_types",
 )
-download_csv(types, "activity_types", filters, key="dl_lines_types")
+download_table(types, "activity_types", filters, key="dl_lines_types")

@@ -1,8 +1,9 @@
 """Ask the data (SQL): one read-only query at a time, run in the sandbox, shareable by link.
 
 The query text lives in the URL (`?q=...`). Results: the first rows on screen, the true total,
-a quick chart of the rows shown and a CSV of every row (written by the sandbox worker, read
-from disk only when the button is clicked). The sidebar filters do not apply to your SQL.
+a quick chart of the rows shown, and every row as CSV or as an Excel workbook (the sandbox
+worker writes the typed rows to disk; each file is built only when its button is clicked).
+The sidebar filters do not apply to your SQL.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import streamlit as st
 from capwatch import config, schema
 from capwatch.analytics.examples import EXAMPLES
 from capwatch.errors import CapwatchError
+from capwatch.export import arrow_csv_bytes, arrow_xlsx_bytes, provenance
 from capwatch.sandbox import Limits, QueryResult, run_query
 from capwatch.ui import auth, colours
 from capwatch.ui.context import get_db
+from capwatch.ui.download import CSV_MIME, data_loads, excel_button
 
 URL_KEY = "q"
 TEXT_KEY = "sql_text"
@@ -42,7 +45,7 @@ def _run(sql: str, db_path: Path) -> dict[str, Any]:
         previous["result"].cleanup()
     try:
         with st.spinner("Running your query…"):
-            result = run_query(db_path, sql, limits=Limits.for_app(), output_format="csv")
+            result = run_query(db_path, sql, limits=Limits.for_app(), output_format="arrow")
     except CapwatchError as exc:
         auth.record_sql(sql, None, error=str(exc))
         return {"sql": sql, "result": None, "error": str(exc)}
@@ -62,24 +65,41 @@ def _show_result(sql: str, result: QueryResult) -> None:
     if result.truncated:
         st.info(
             f"Showing the first {shown:,} of {result.total_rows:,} rows. "
-            "The CSV download has every row.",
+            "The CSV and Excel downloads have every row.",
             icon=":material/info:",
         )
     st.caption(f"{result.total_rows:,} rows · {result.elapsed_s:.2f} s")
     st.dataframe(result.preview, hide_index=True, key="sql_result_table")
     path = result.output_path
     if path is not None and path.exists():
-        name = f"capwatch_sql_{datetime.now():%Y-%m-%d_%H%M}.csv"
-        st.download_button(
-            f"Download CSV (all {result.total_rows:,} rows)",
-            data=lambda: path.read_bytes(),  # read only when clicked
-            file_name=name,
-            mime="text/csv",
-            icon=":material/download:",
-            key="sql_download",
-            on_click=auth.audit_download,  # audited: file, rows and the query
-            args=("sql", name, result.total_rows, {"query": sql}),
-        )
+        stem = f"capwatch_sql_{datetime.now():%Y-%m-%d_%H%M}"
+        rows = result.total_rows
+        detail = {"query": sql}
+        data = data_loads()
+
+        def workbook() -> bytes:
+            about = provenance(
+                "Ad hoc SQL result", rows=rows, filters=None, data=data,
+                extra=(("Query", sql), ("Filters", "the sidebar filters do not apply to SQL")),
+                made_for=access.email if access is not None else None,
+            )  # fmt: skip
+            return arrow_xlsx_bytes(path, "sql_result", about, rows)
+
+        with st.container(horizontal=True, gap="small"):
+            st.download_button(
+                f"Download CSV (all {rows:,} rows)",
+                data=lambda: arrow_csv_bytes(path),  # built only when clicked
+                file_name=f"{stem}.csv",
+                mime=CSV_MIME,
+                icon=":material/download:",
+                key="sql_download",
+                on_click=auth.audit_download,  # audited: file, rows and the query
+                args=("sql", f"{stem}.csv", rows, detail),
+            )
+            excel_button(
+                workbook, f"{stem}.xlsx", rows, key="sql_download_xlsx",
+                audit=("sql", f"{stem}.xlsx", rows, detail),
+            )  # fmt: skip
     if shown and st.toggle("Quick chart of the rows shown", key="sql_chart"):
         _quick_chart(result.preview)
 
@@ -137,8 +157,8 @@ max_rows = int(config.setting("sql_max_rows_shown"))
 st.caption(
     f"One read-only statement (SELECT, WITH, DESCRIBE, SUMMARIZE…) over the tables and views "
     f"listed on the right. It runs apart from the app, without files or network access, and "
-    f"stops after {timeout_s:g} s. Up to {max_rows:,} rows are shown; the CSV has every row. "
-    "The sidebar filters do not apply to your SQL. The address bar holds your query: copy it "
+    f"stops after {timeout_s:g} s. Up to {max_rows:,} rows are shown; the downloads have every "
+    "row. The sidebar filters do not apply to your SQL. The address bar holds your query: copy it "
     "to share."
 )
 

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from capwatch.db import Database
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = {
@@ -19,7 +20,6 @@ AUTH = {
     "server_metadata_url": "http://localhost:9/.well-known/openid-configuration",
 }
 NW = {"is_logged_in": True, "email": "nw@example.nhs.uk"}
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(autouse=True)
@@ -48,13 +48,13 @@ def _with_a_site_in(db: Path, region: str) -> set[str]:
 
 
 def _providers_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)
     at.secrets["auth"] = AUTH
     at.user = NW
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/providers.py").run()
+    at.switch_page(page_file("providers")).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -75,7 +75,7 @@ def test_a_link_naming_another_regions_provider_shows_none_of_it(env: Path) -> N
     in the address are ignored as unknown (the same words as for a made-up code) and the user
     sees their own area."""
     london = sorted(_codes(env, "London") - _codes(env, "North West"))[0]
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)
     at.secrets["auth"] = AUTH
     at.user = NW
     at.query_params.update({"provider": london, "region": "London"})
@@ -83,7 +83,7 @@ def test_a_link_naming_another_regions_provider_shows_none_of_it(env: Path) -> N
     ignored = " ".join(w.value for w in at.warning)
     assert f"unknown provider `{london}`" in ignored
     assert "unknown region `London`" in ignored
-    at.switch_page("pages/providers.py").run()
+    at.switch_page(page_file("providers")).run()
     assert not at.exception, [e.value for e in at.exception]
     shown = _shown(at)
     assert london not in shown
@@ -106,11 +106,11 @@ def test_regional_analyst_is_refused_sql() -> None:
 def test_regional_user_sees_their_areas_data_page_without_the_load_log(env: Path) -> None:
     """The Data page is open to regional users: coverage and data-quality findings of their
     region only; the list of files loaded (names, paths, warnings) stays national."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)
     at.secrets["auth"] = AUTH
     at.user = NW
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page(page_file("data")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     frames = [d.value for d in at.dataframe]
@@ -131,12 +131,12 @@ def test_regional_user_sees_their_areas_data_page_without_the_load_log(env: Path
 
 
 def _profile_as_north_west(code: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)
     at.secrets["auth"] = AUTH
     at.user = NW
     at.query_params["p"] = code
     at.run()
-    at.switch_page("pages/provider_profile.py").run()
+    at.switch_page(page_file("provider_profile")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at

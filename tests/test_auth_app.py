@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from capwatch.ui import auth
+
 ACCESS = """
 contact = "capwatch-admins@example.nhs.uk"
 [users]
@@ -31,12 +33,12 @@ def gated_app() -> None:
 
     from capwatch.analytics.filters import Filters
     from capwatch.ui.auth import gate, scope
-    from capwatch.ui.download import download_csv
+    from capwatch.ui.download import download_table
 
     access = gate()
     st.markdown(f"scope={scope(Filters(regions=('London',))).scope_regions!r}")
     st.markdown(f"sql={access.may_use_sql}")
-    download_csv(pl.DataFrame({"a": [1, 2, 3]}), "test", Filters(), key="dl")
+    download_table(pl.DataFrame({"a": [1, 2, 3]}), "test", Filters(), key="dl")
 
 
 @pytest.fixture
@@ -46,6 +48,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CAPWATCH_ACCESS", str(access))
     log = tmp_path / "audit.jsonl"
     monkeypatch.setenv("CAPWATCH_AUDIT_LOG", str(log))
+    auth._sign_ins.clear()  # sign-ins this "server" (the test process) has recorded
     return log
 
 
@@ -101,6 +104,24 @@ def test_regional_user_is_scoped_and_the_sign_in_is_recorded_once(env: Path) -> 
     assert records[0]["what"]["regions"] == ["London"]
 
 
+def test_one_sign_in_is_recorded_once_however_many_sessions_it_opens(env: Path) -> None:
+    """Each page opened, tab or reload is a new Streamlit session carrying the same sign-in
+    (the same ID token claims); signing in again (a new token) is a new record."""
+    claims = {"is_logged_in": True, "email": "lon@example.nhs.uk", "sub": "lon",
+              "iss": "https://idp.example", "iat": 1_780_000_000, "nonce": "n-1"}  # fmt: skip
+    for _ in range(3):  # three page loads of one signed-in browser
+        at = _app(dict(claims))
+        assert "scope=('London',)" in _text(at)
+        at.run()  # and a rerun within the session
+    sign_ins = [r for r in _records(env) if r["action"] == "sign_in"]
+    assert len(sign_ins) == 1
+    again = _app({**claims, "iat": 1_780_003_600, "nonce": "n-2"})  # signed out and in again
+    assert "scope=('London',)" in _text(again)
+    sign_ins = [r for r in _records(env) if r["action"] == "sign_in"]
+    assert len(sign_ins) == 2
+    assert sign_ins[0]["what"]["sign_in_id"] != sign_ins[1]["what"]["sign_in_id"]
+
+
 def test_group_claim_gives_national_access(env: Path) -> None:
     at = _app({"is_logged_in": True, "email": "new@example.nhs.uk", "groups": ["cw-national"]})
     assert "scope=None" in _text(at) and "sql=False" in _text(at)
@@ -143,6 +164,11 @@ def test_download_is_recorded_with_rows_and_filters(env: Path) -> None:
     record = downloads[0]
     assert record["who"] == "lon@example.nhs.uk" and record["rows"] == 3
     assert record["what"]["file"].endswith(".csv")
+    # The Excel button beside it is audited the same way, as its own download.
+    at.get("download_button")[1].click().run()
+    downloads = [r for r in _records(env) if r["action"] == "download"]
+    assert [r["what"]["file"].rsplit(".", 1)[1] for r in downloads] == ["csv", "xlsx"]
+    assert downloads[1]["rows"] == 3
 
 
 def _audit_page(user: dict) -> AppTest:

@@ -254,9 +254,8 @@ def _assert_nothing_shown(page: Page, body: str, db: Database, *, nav: bool = Fa
 
 
 def test_signed_out_sees_only_the_sign_in_screen(browser_page: Page, served: Served) -> None:
-    """First in the module, so `/providers` is also the server's very first visit: the one
-    Streamlit would serve in its old pages-folder mode, listing the page files, had `gate()`
-    not run its screen through `st.navigation`."""
+    """Several addresses in one browser (test_first_visit_browser.py starts a fresh server for
+    each first request)."""
     page = browser_page
     london, _ = _other_region_provider(served.db)
     for path in ("/providers?region=London", "/", f"/provider_profile?p={london}"):
@@ -268,6 +267,7 @@ def test_signed_out_sees_only_the_sign_in_screen(browser_page: Page, served: Ser
 
 def test_regional_user_sees_only_their_region(browser_page: Page, served: Served) -> None:
     page, db = browser_page, served.db
+    before = _last_seq(served)
     _sign_in(page, served, "nw")
     _ready(page, _metric(page, "Capacity contracted"))
     (regional,) = db.query(
@@ -289,6 +289,9 @@ def test_regional_user_sees_only_their_region(browser_page: Page, served: Served
     )
     signed_in = [r for r in _audit(served) if r["who"] == NW and r["action"] == "sign_in"]
     assert signed_in and signed_in[0]["what"]["regions"] == [REGION]
+    # One sign-in, one record: the pages opened since (each a new session) add none.
+    this_sign_in = [r for r in signed_in if r["seq"] > before]
+    assert len(this_sign_in) == 1
     downloads = _await_audit(served, lambda r: r["who"] == NW and r["action"] == "download", mark)
     assert [r["rows"] for r in downloads] == [len(rows)]  # this download, recorded once
     assert downloads[0]["what"]["filters"]["scope_regions"] == [REGION]
@@ -344,7 +347,8 @@ def test_sql_is_not_open_to_a_regional_user(browser_page: Page, served: Served) 
         page, served, f"/sql?q={quote(LONDON_SQL)}", lambda p: p.get_by_text("Page not found")
     )
     assert "Running the app's main page" in body  # the page is not theirs: Streamlit's answer
-    assert _metric(page, "Capacity contracted").count() == 1  # their own Overview instead
+    body = _ready(page, _metric(page, "Capacity contracted"))  # their own Overview instead
+    assert _metric(page, "Capacity contracted").count() == 1
     assert not re.search(r"\d rows ·", body)
     assert not _grid_cells(page) & london
     assert not [n for n in _names(db, london) if n in body]

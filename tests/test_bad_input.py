@@ -539,7 +539,7 @@ def test_csv_neutralises_formulas_and_round_trips_everything_else(
             "week_start": [date(2020, 6, 1 + i) for i in range(12)],
         }
     )
-    rows = _read_csv(write(frame).decode("utf-8"))
+    rows = _read_csv(write(frame).decode("utf-8-sig"))
     assert list(rows[0]) == ["name", "note", "units", "cost_gbp", "week_start"]
     assert [r["name"] for r in rows] == [_expected_cell(v) for v in AWKWARD_TEXT]
     assert [r["note"] for r in rows] == [_expected_cell(v) for v in reversed(AWKWARD_TEXT)]
@@ -556,7 +556,7 @@ def test_exported_view_neutralises_formula_cells_loaded_from_a_return(
     assert ingest([_case_folder("quoted_commas_newlines", tmp_path)], database).ok
     out = tmp_path / "sites.csv"
     count = export_relation(database, "sites", out)
-    rows = _read_csv(out.read_text(encoding="utf-8"))
+    rows = _read_csv(out.read_text(encoding="utf-8-sig"))
     stored = db.Database(database).query("SELECT site_code, site_name, latitude FROM sites")
     assert count == len(rows) == stored.height
     by_code = {r["site_code"]: r for r in rows}

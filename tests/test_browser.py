@@ -10,6 +10,7 @@ import csv
 import io
 import re
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page
 
@@ -137,7 +138,9 @@ def test_download_providers_csv(app_server: AppServer, browser_page: Page) -> No
         button.first.click()
     download = info.value
     assert download.suggested_filename.startswith("capwatch_providers_by_utilisation")
-    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    data = download.path().read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     expected = _query(
         app_server,
         "SELECT provider_code, sum(nhs_units) / sum(capacity_units) AS u "
@@ -146,3 +149,29 @@ def test_download_providers_csv(app_server: AppServer, browser_page: Page) -> No
     assert [r["provider_code"] for r in rows] == [code for code, _ in expected]
     assert [float(r["utilisation"]) for r in rows] == pytest.approx([u for _, u in expected])
     assert rows[0]["rank"] == "1"
+
+
+def test_download_providers_excel(app_server: AppServer, browser_page: Page) -> None:
+    page = browser_page
+    page.goto(f"{app_server.url}/providers")
+    wait_for_app(page)
+    with page.expect_download() as info:
+        page.locator(".st-key-dl_providers_xlsx button").click()  # built on the click
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    assert download.suggested_filename.startswith("capwatch_providers_by_utilisation")
+    book = openpyxl.load_workbook(io.BytesIO(download.path().read_bytes()))
+    assert book.sheetnames == ["providers_by_utilisation", "About"]
+    rows = list(book["providers_by_utilisation"].iter_rows(values_only=True))
+    header, values = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert "utilisation" in header
+    expected = _query(
+        app_server,
+        "SELECT provider_code, sum(nhs_units) / sum(capacity_units) AS u "
+        "FROM utilisation_weekly GROUP BY provider_code ORDER BY u",
+    )
+    assert [v["provider_code"] for v in values] == [code for code, _ in expected]
+    assert [v["utilisation"] for v in values] == pytest.approx([u for _, u in expected])
+    loads = _query(app_server, "SELECT min(load_id), max(load_id) FROM load_log")[0]
+    about = dict(r[:2] for r in book["About"].iter_rows(min_row=3, values_only=True) if r[0])
+    assert about["Data"].startswith(f"load ids {loads[0]}-{loads[1]} ")

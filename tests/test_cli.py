@@ -112,7 +112,8 @@ def test_export_neutralises_formula_cells(tmp_path: Path) -> None:
         ).exit_code
         == 0
     )
-    with out.open(newline="") as fh:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the mark Excel needs for UTF-8
+    with out.open(newline="", encoding="utf-8-sig") as fh:
         rows = {r["provider_code"]: r for r in csv.DictReader(fh)}
     assert rows["NX3"]["provider_name"] == '\'=HYPERLINK("http://x")'
     assert rows["NX3"]["group"] == "'@Group"

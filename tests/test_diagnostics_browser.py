@@ -55,7 +55,9 @@ def test_published_page_is_labelled_and_its_csv_matches_sql(
         button.last.click()  # the IS organisations table, for the latest month
     download = info.value
     assert "is_organisations_2020-09" in download.suggested_filename
-    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    raw = download.path().read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     db = Database(demo_server.db_path)
     try:
         expected = db.query(

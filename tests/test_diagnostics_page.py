@@ -21,11 +21,11 @@ from capwatch.analytics import diagnostics
 from capwatch.analytics.filters import Filters
 from capwatch.db import Database
 from capwatch.load import ingest
-from tests.published_support import EPHP, JUN_2019, JUN_2020, ROOT, col, read_grid
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from tests.published_support import EPHP, JUN_2019, JUN_2020, col, read_grid
 
-APP = str(ROOT / "app.py")
+APP = str(ENTRY_SCRIPT)
 JUNE_2019, JUNE_2020 = date(2019, 6, 1), date(2020, 6, 1)
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 CONTRACT_FILES = {  # constructed, test-only contract data on the real codes NT4 / NT422
     "providers.csv": "provider_code,provider_name,group,region\n"
@@ -190,7 +190,7 @@ def _app(mp: pytest.MonkeyPatch, db_path: Path, page: str, **params: str) -> App
 def test_diagnostics_page_labels_the_data_and_links_profiles(
     real_coded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _app(monkeypatch, real_coded, "pages/diagnostics.py")
+    at = _app(monkeypatch, real_coded, page_file("diagnostics"))
     assert any("Diagnostics: published NHS data" in t.value for t in at.title)
     captions = " ".join(c.value for c in at.caption)
     assert "Open Government Licence v3.0" in captions and "NHS England" in captions
@@ -211,7 +211,7 @@ def test_diagnostics_page_labels_the_data_and_links_profiles(
 def test_provider_profile_shows_published_dm01_beside_the_contract(
     real_coded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _app(monkeypatch, real_coded, "pages/provider_profile.py", p="NT4")
+    at = _app(monkeypatch, real_coded, page_file("provider_profile"), p="NT4")
     assert any("Published NHS diagnostics (DM01)" in s.value for s in at.subheader)
     table = next(df.value for df in at.dataframe if "org_code" in df.value.columns)
     assert table["org_code"].tolist() == ["NT422", "NT422"]
@@ -230,14 +230,14 @@ def test_diagnostics_page_without_published_data_says_how_to_load_it(
         (folder / name).write_text(text, encoding="utf-8")
     path = tmp_path / "contract_only.duckdb"
     assert ingest([folder], path).ok
-    at = _app(monkeypatch, path, "pages/diagnostics.py")
+    at = _app(monkeypatch, path, page_file("diagnostics"))
     assert any("No published DM01 data is loaded" in i.value for i in at.info)
 
 
 def test_data_page_says_published_data_is_loaded_and_where(
     real_coded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _app(monkeypatch, real_coded, "pages/data.py")
+    at = _app(monkeypatch, real_coded, page_file("data"))
     assert any("Published NHS England DM01 diagnostics (real data" in i.value for i in at.info)
     log = next(df.value for df in at.dataframe if "reader" in df.value.columns)
     assert set(log["reader"]) == {"contract", "dm01_provider", "ods_ephp"}

@@ -37,10 +37,10 @@ from capwatch.analytics.flags.backtest import ACTIVE, REMOVED, UNDATED, backtest
 from capwatch.cli import app
 from capwatch.db import Database
 from capwatch.load import ingest
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 
 W = [date(2020, 6, 1) + timedelta(weeks=i) for i in range(7)]
 LOW = {"low_utilisation": {"window_weeks": 2}}
-pytestmark = pytest.mark.usefixtures("apptest_navigation")  # for the page test
 NHS = {
     "RR101": [50, 50, 5, 5, 5, 5, 5],
     "MM101": [50] * 7,
@@ -204,6 +204,7 @@ def test_cli_writes_every_row_and_prints_hit_rates(db_path: Path, tmp_path: Path
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # opens right in Excel
     written = pl.read_csv(out, try_parse_dates=True)
     assert written.height == 5
     assert _row(written, contract_id="C-RR1")["lead_weeks"] == 2
@@ -223,12 +224,11 @@ def test_flags_page_shows_the_backtest(db_path: Path, db: Database) -> None:
     from capwatch import config
 
     expected = backtest(db)  # the page runs every rule with its defaults
-    app_file = str(Path(__file__).resolve().parent.parent / "app.py")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.DB_ENV_VAR, str(db_path))
-        at = AppTest.from_file(app_file, default_timeout=60)
+        at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)
         at.run()
-        at.switch_page("pages/flags.py").run()
+        at.switch_page(page_file("flags")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(h.value == "Would the flags have called the removals?" for h in at.header)
     anyrule = _row(expected.summary, rule="any")

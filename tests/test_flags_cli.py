@@ -76,7 +76,7 @@ def test_formula_like_text_is_neutralised(tmp_path: Path) -> None:
     from capwatch.export import csv_bytes
 
     frame = pl.DataFrame({"a": ["=HYPERLINK(1)", "ok"], "b": ["+1", "-x"], "n": [1, -2]})
-    text = csv_bytes(frame).decode()
+    text = csv_bytes(frame).decode("utf-8-sig")
     assert text.splitlines() == ["a,b,n", "'=HYPERLINK(1),'+1,1", "ok,'-x,-2"]
 
 

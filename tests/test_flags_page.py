@@ -13,14 +13,12 @@ from capwatch import config
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags import compute_flags
 from capwatch.db import Database
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests.test_flags_rules import build
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/flags.py"
+APP = str(ENTRY_SCRIPT)
+PAGE = page_file("flags")
 ALL = Filters()
-
-
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(scope="module")
@@ -175,4 +173,6 @@ def test_download_holds_every_field_of_the_flags_shown(app: AppTest, db_path: Pa
     assert expected.height >= 1
     noun = "row" if expected.height == 1 else "rows"
     assert button.proto.label == f"Download CSV ({expected.height:,} {noun})"
-    assert csv_bytes(expected).decode().splitlines()[0].split(",") == list(expected.columns)
+    assert csv_bytes(expected).decode("utf-8-sig").splitlines()[0].split(",") == list(
+        expected.columns
+    )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from capwatch import db
 from capwatch.load import ingest
 from capwatch.pipelines.normalise import activity_key
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import untidy_returns
 
 REAL_DM01 = (
@@ -186,7 +187,6 @@ def test_the_activity_type_table_shows_the_label_and_keeps_the_key(labelled_db: 
     ]
 
 
-@pytest.mark.usefixtures("apptest_navigation")
 def test_the_service_lines_page_shows_labels_as_written(
     labelled_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -195,9 +195,9 @@ def test_the_service_lines_page_shows_labels_as_written(
     from capwatch import config
 
     monkeypatch.setenv(config.DB_ENV_VAR, str(labelled_db))
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"))
+    at = AppTest.from_file(str(ENTRY_SCRIPT))
     at.run()
-    at.switch_page("pages/service_lines.py").run()
+    at.switch_page(page_file("service_lines")).run()
     assert not at.exception, [e.value for e in at.exception]
     shown = next(d.value for d in at.dataframe if "nhs_units_meeting_capacity" in d.value.columns)
     rows = shown.set_index(["service_line", "activity_type"])

@@ -13,24 +13,22 @@ from capwatch import config
 from capwatch.db import Database
 from capwatch.synthetic import expected_good_providers, expected_poor_providers
 from capwatch.ui import format
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import hand_worked
 from tests.conftest import SYNTHETIC_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+APP = str(ENTRY_SCRIPT)
 PAGES = (
-    "pages/overview.py",
-    "pages/providers.py",
-    "pages/provider_profile.py",
-    "pages/service_lines.py",
-    "pages/regions.py",
-    "pages/flags.py",
-    "pages/sql.py",
-    "pages/data.py",
+    page_file("overview"),
+    page_file("providers"),
+    page_file("provider_profile"),
+    page_file("service_lines"),
+    page_file("regions"),
+    page_file("flags"),
+    page_file("sql"),
+    page_file("data"),
 )
-
-
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +130,7 @@ def test_sidebar_filter_updates_figures_and_url(db_env: Path) -> None:
     assert _metrics(at)["Capacity contracted"] == "80 units"
     assert _url(at, "line") == ["outpatients"]
     # The filter persists onto another page.
-    at.switch_page("pages/service_lines.py").run()
+    at.switch_page(page_file("service_lines")).run()
     _ok(at)
     assert [m.label for m in at.metric] == ["Outpatients"]
 
@@ -150,7 +148,7 @@ def test_bad_query_parameters_are_ignored_with_a_note(db_env: Path) -> None:
 
 
 def test_providers_page_ranks_like_sql(db_env: Path) -> None:
-    at = _app("pages/providers.py")
+    at = _app(page_file("providers"))
     _ok(at)
     table = at.dataframe[0].value
     expected = Database(db_env).query(
@@ -167,7 +165,7 @@ def test_providers_page_ranks_like_sql(db_env: Path) -> None:
 
 def test_provider_profile_by_link(db_env: Path) -> None:
     at = _app(p="NB2")
-    at.switch_page("pages/provider_profile.py").run()
+    at.switch_page(page_file("provider_profile")).run()
     _ok(at)
     assert any("NB2 · Beta Care, Leeds" in h.value for h in at.header)
     sql = _sql(db_env, TOTALS_SQL.format(where="provider_code = 'NB2'"))
@@ -179,7 +177,7 @@ def test_provider_profile_by_link(db_env: Path) -> None:
 
 def test_provider_profile_unknown_provider(db_env: Path) -> None:
     at = _app(p="XX1")
-    at.switch_page("pages/provider_profile.py").run()
+    at.switch_page(page_file("provider_profile")).run()
     _ok(at)
     assert any("Provider `XX1` not found or not in your area" in w.value for w in at.warning)
     assert not at.main.header and not at.metric and not at.dataframe  # nothing in its place
@@ -193,7 +191,7 @@ def _profile(db_path: Path, code: str) -> AppTest:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.DB_ENV_VAR, str(db_path))
         at = _app(p=code)
-        at.switch_page("pages/provider_profile.py").run()
+        at.switch_page(page_file("provider_profile")).run()
     _ok(at)
     assert any(h.value.startswith(f"{code} · ") for h in at.header)
     return at
@@ -217,7 +215,7 @@ def test_profile_of_a_provider_built_good_shows_no_flags(synthetic_db: Path) -> 
 
 
 def test_service_lines_page_equals_sql(db_env: Path) -> None:
-    at = _app("pages/service_lines.py")
+    at = _app(page_file("service_lines"))
     _ok(at)
     expected = Database(db_env).query(
         "SELECT service_line, sum(nhs_units) / sum(capacity_units) AS u "
@@ -228,7 +226,7 @@ def test_service_lines_page_equals_sql(db_env: Path) -> None:
 
 
 def test_regions_page_equals_sql(db_env: Path) -> None:
-    at = _app("pages/regions.py")
+    at = _app(page_file("regions"))
     _ok(at)
     table = at.dataframe[0].value
     expected = Database(db_env).query(
@@ -240,7 +238,7 @@ def test_regions_page_equals_sql(db_env: Path) -> None:
 
 
 def test_data_page_shows_the_load_log(db_env: Path) -> None:
-    at = _app("pages/data.py")
+    at = _app(page_file("data"))
     _ok(at)
     files = Database(db_env).query("SELECT file_name FROM load_log")["file_name"].to_list()
     assert sorted(at.dataframe[0].value["file_name"].tolist()) == sorted(files)

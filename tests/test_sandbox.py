@@ -183,7 +183,7 @@ def test_nested_and_exotic_types_come_back_as_text(small_db: Path) -> None:
     result = run_query(small_db, sql, output_format="csv")
     try:
         row = result.preview.row(0, named=True)
-        text = result.output_path.read_text(encoding="utf-8") if result.output_path else ""
+        text = result.output_path.read_text(encoding="utf-8-sig") if result.output_path else ""
     finally:
         result.cleanup()
     expected_text = direct(small_db, f"SELECT l::VARCHAR, s::VARCHAR, iv::VARCHAR FROM ({sql})")
@@ -201,7 +201,7 @@ def test_an_empty_result_keeps_its_columns(small_db: Path) -> None:
         assert result.preview.columns == ["provider_code", "provider_name", "group", "region",
                                           "load_id"]  # fmt: skip
         assert result.output_path is not None
-        header = result.output_path.read_text(encoding="utf-8").strip()
+        header = result.output_path.read_text(encoding="utf-8-sig").strip()
     finally:
         result.cleanup()
     assert header == '"provider_code","provider_name","group","region","load_id"'
@@ -276,6 +276,6 @@ def test_the_worker_uses_the_same_formula_rule_as_csv_exports() -> None:
 def test_result_files_are_removed_by_cleanup(small_db: Path) -> None:
     result = run_query(small_db, "SELECT 1 AS x", output_format="csv")
     assert result.output_path is not None
-    assert result.output_path.read_text(encoding="utf-8").splitlines() == ['"x"', "1"]
+    assert result.output_path.read_bytes().splitlines() == [b'\xef\xbb\xbf"x"', b"1"]
     result.cleanup()
     assert not result.work_dir.exists()

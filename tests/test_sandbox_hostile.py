@@ -295,7 +295,9 @@ def test_a_million_row_csv_is_complete_and_the_parent_never_holds_it(target: Pat
     assert total == 1_000_000
     assert shown == 1000
     digits = sum(len(str(n)) for n in range(1_000_000))
-    assert size == len('"n","padding"\n') + digits + 1_000_000 * len(',"' + "x" * 300 + '"\n')
+    assert size == len(b'\xef\xbb\xbf"n","padding"\n') + digits + 1_000_000 * len(
+        ',"' + "x" * 300 + '"\n'
+    )
     assert peak_rss < size / 2, f"parent peaked at {peak_rss / 1024**2:.0f} MiB"
 
 

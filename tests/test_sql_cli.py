@@ -76,7 +76,7 @@ def test_csv_to_stdout_has_every_row_and_is_formula_safe(database: Path) -> None
     proc = capwatch("sql", sql, "--db", str(database), "--format", "csv")
     assert proc.returncode == 0, proc.stderr
     rows = proc.stdout.splitlines()
-    assert rows[0] == '"n","t"'
+    assert rows[0] == '\ufeff"n","t"'  # the byte-order mark, then the header
     assert len(rows) == 5001
     assert rows[3] == '2,"\'=2+2"'
     assert rows[-1] == '4999,"ok"'
@@ -112,7 +112,7 @@ def test_csv_and_json_to_a_file_match_duckdb(database: Path, tmp_path: Path) -> 
             ["SELECT count(*) FROM range(1000000) a, range(1000000) b", "--timeout", "1"],
             "stopped after 1 s",
         ),
-        (["SELECT 1", "--format", "xml"], "--format must be table, csv or json"),
+        (["SELECT 1", "--format", "xml"], "--format must be table, csv, json or xlsx"),
     ],
 )
 def test_errors_are_one_plain_line_and_a_non_zero_exit(

@@ -3,11 +3,14 @@ row cap and its note, the whole-result CSV, the data dictionary, the quick chart
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -15,14 +18,13 @@ from streamlit.testing.v1 import AppTest
 
 from capwatch import config, schema
 from capwatch.analytics.examples import EXAMPLES
+from capwatch.export import arrow_csv_bytes, arrow_xlsx_bytes, provenance
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import hand_worked
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-PAGE = "pages/sql.py"
-
-
-pytestmark = pytest.mark.usefixtures("apptest_navigation")
+APP = str(ENTRY_SCRIPT)
+PAGE = page_file("sql")
 
 
 @pytest.fixture(scope="module")
@@ -133,15 +135,27 @@ def test_a_long_result_is_cut_with_a_note_and_the_csv_has_every_row(
     at = run_sql(open_page(), "SELECT range AS n, '=1+2' AS f FROM range(25)")
     assert not at.exception and not at.error
     assert [i.value for i in at.info if i.value.startswith("Showing")] == [
-        "Showing the first 10 of 25 rows. The CSV download has every row."
+        "Showing the first 10 of 25 rows. The CSV and Excel downloads have every row."
     ]
     assert result_frame(at, ["n", "f"])["n"].to_list() == list(range(10))
     buttons = at.get("download_button")
-    assert [b.proto.label for b in buttons] == ["Download CSV (all 25 rows)"]
-    last = at.session_state["sql_last"]
-    lines = last["result"].output_path.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == '"n","f"'
-    assert lines[1:] == [f'{n},"\'=1+2"' for n in range(25)]
+    assert [b.proto.label for b in buttons] == ["Download CSV (all 25 rows)", "Excel (.xlsx)"]
+    result = at.session_state["sql_last"]["result"]
+    # What the buttons hand over (each built on click from the worker's typed result file).
+    data = arrow_csv_bytes(result.output_path)
+    assert data.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["n", "f"]
+    assert rows[1:] == [[str(n), "'=1+2"] for n in range(25)]
+    about = provenance("Ad hoc SQL result", rows=25, filters=None, data=None)
+    book = openpyxl.load_workbook(
+        io.BytesIO(arrow_xlsx_bytes(result.output_path, "sql", about, 25))
+    )
+    sheet = book["sql"]
+    assert [c.value for c in sheet["A"][1:]] == list(range(25))
+    assert {(c.value, c.data_type) for c in sheet["B"][1:]} == {
+        ("=1+2", "s")
+    }  # text, not a formula
 
 
 def test_a_runaway_query_is_stopped_and_the_user_told(
@@ -205,7 +219,7 @@ def test_users_without_the_analyst_role_cannot_open_it(
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         signed_in(APP).switch_page(PAGE)
     # ... and the page itself refuses if it is run anyway, before running the linked query.
-    at = signed_in(str(ROOT / PAGE))
+    at = signed_in(PAGE)
     assert not at.exception
     assert [e.value for e in at.error] == ["Ad hoc SQL is not available to you."]
     assert not at.text_area

@@ -75,6 +75,28 @@ class Filters:
             week_to=self.week_from - timedelta(weeks=1),
         )
 
+    def provenance(self) -> list[tuple[str, str]]:
+        """The filters, one (label, value) line each, for a download's provenance sheet."""
+
+        def listed(values: tuple[str, ...]) -> str:
+            return ", ".join(values) if values else "all"
+
+        period = (
+            f"weeks starting {self.week_from or 'the first loaded week'} to "
+            f"{self.week_to or 'the last loaded week'}"
+            if self.week_from or self.week_to
+            else "every loaded week"
+        )
+        scope = self.scope_regions
+        return [
+            ("Period", period),
+            ("Regions", listed(self.regions)),
+            ("Groups", listed(self.groups)),
+            ("Providers", listed(self.providers)),
+            ("Service lines", listed(self.service_lines)),
+            ("Access scope", "every region" if scope is None else "regions " + listed(scope)),
+        ]
+
     def describe(self) -> str:
         """A short slug for file names: what the filters select."""
         parts: list[str] = []

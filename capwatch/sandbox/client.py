@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 
-OutputFormat = Literal["csv", "json"]
+OutputFormat = Literal["csv", "json", "arrow"]
 
 MAX_CONCURRENT_QUERIES = 4
 KEEP_RESULTS_S = 3600  # result folders older than this are swept at the next query
@@ -173,7 +173,9 @@ def run_query(
 
     Returns the first `max_rows` rows (default: the `sql_max_rows_shown` setting) and the total
     row count; with `output_format`, the whole result is also written to
-    `result.output_path` (CSV is formula-safe). Call `result.cleanup()` when done with it.
+    `result.output_path` (CSV: byte-order mark, formula-safe; arrow: an Arrow IPC stream of
+    the typed rows, for `capwatch.export` to write as CSV or Excel). Call `result.cleanup()`
+    when done with it.
     Raises `QueryRefused`, `QueryInterrupted`, `QueryFailed` or `DatabaseMissing`, each with
     a message fit for the user.
     """

@@ -123,11 +123,15 @@ def _formula_safe(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
+UTF8_BOM = b"\xef\xbb\xbf"  # Excel reads UTF-8 CSV right only with it (see capwatch.export)
+
+
 class _CsvOut:
     def __init__(self, fh: IO[bytes], schema: pa.Schema) -> None:
         self._fh = fh
         self._writer: pacsv.CSVWriter | None = None
         self._schema = schema
+        fh.write(UTF8_BOM)
 
     def write(self, batch: pa.RecordBatch) -> None:
         safe = _formula_safe(batch)
@@ -164,6 +168,26 @@ class _JsonOut:
         self._fh.write(b"\n]\n")
 
 
+class _ArrowOut:
+    """Every row, typed, as an Arrow IPC stream: the app and the CLI turn it into CSV or Excel."""
+
+    def __init__(self, fh: IO[bytes], schema: pa.Schema) -> None:
+        self._writer = ipc.new_stream(fh, schema)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+_OUTPUTS: dict[str, type[_CsvOut | _JsonOut | _ArrowOut]] = {
+    "csv": _CsvOut,
+    "json": _JsonOut,
+    "arrow": _ArrowOut,
+}
+
+
 def _plain_message(exc: BaseException) -> str:
     """DuckDB's message without the trailing blank lines; keeps LINE 1 and the caret."""
     return str(exc).strip("\n")
@@ -184,10 +208,10 @@ def _stream(
     kept = total = 0
     fmt = request.get("output_format")
     with contextlib.ExitStack() as stack:
-        out: _CsvOut | _JsonOut | None = None
+        out: _CsvOut | _JsonOut | _ArrowOut | None = None
         if fmt:
             fh = stack.enter_context((work / f"result.{fmt}").open("wb"))
-            out = (_CsvOut if fmt == "csv" else _JsonOut)(fh, reader.schema)
+            out = _OUTPUTS[fmt](fh, reader.schema)
         for batch in reader:
             if stopped.is_set():
                 raise _StoppedError

@@ -4,12 +4,13 @@ API (keep it stable):
 - `gate() -> Access`: call first in `app.py`. Without an `[auth]` section in the secrets it is
   local mode (a national analyst, with a sidebar notice). With one, a signed-out visitor sees
   only the sign-in screen, a signed-in stranger a "no access" page; both stop the run. A user
-  with access sees who they are and a sign-out button; their sign-in is audited once.
+  with access sees who they are and a sign-out button; their sign-in is audited once (one
+  record per sign-in at the identity provider, however many pages, tabs or reloads follow).
 - `current_access() -> Access | None`: the user's access on this run, worked out again if
   `gate()` has not run (a page run on its own); None means "may see nothing".
 - `scope(filters) -> Filters`: the filters limited to the current user's regions (None: nothing).
-- `record_download(what, file_name, rows, filters)`: record a CSV download (the shared
-  `capwatch.ui.download.download_csv` button calls it).
+- `record_download(what, file_name, rows, filters)`: record a download, CSV or Excel (the
+  `capwatch.ui.download` buttons call it).
 - `record_sql(query, rows, error=None)`: record an ad hoc query.
 - `refuse_unless(allowed, what)`: a plain refusal and stop, for pages some users may not open.
 
@@ -18,7 +19,9 @@ Fails closed: unreadable sign-in settings or access file stop the app with a pla
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,6 +51,7 @@ class Resolution:
     email: str | None = None
     message: str | None = None  # for "broken": what is wrong, fit to show
     contact: str | None = None  # for "no_access": who to ask
+    sign_in_id: str | None = None  # one sign-in at the identity provider (see `sign_in_id`)
 
 
 def _secrets_files_present() -> bool:
@@ -92,6 +96,42 @@ def _groups(claims: Mapping[str, Any]) -> list[str]:
     return [str(g) for g in raw] if isinstance(raw, list | tuple) else []
 
 
+def sign_in_id(claims: Mapping[str, Any]) -> str:
+    """A short id for one sign-in: the ID token's issuer, subject, e-mail, issue time and
+    nonce, hashed. Every page load of that signed-in browser carries the same claims (they
+    live in Streamlit's auth cookie); signing in again gives a new issue time and nonce."""
+    parts = [str(claims.get(k) or "") for k in ("iss", "sub", "email", "iat", "nonce")]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+class _SignIns:
+    """Sign-ins already recorded by this server process (bounded, thread-safe)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._seen: dict[str, None] = {}
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def first_time(self, key: str) -> bool:
+        """True the first time `key` is offered (and remember it)."""
+        with self._lock:
+            if key in self._seen:
+                return False
+            if len(self._seen) >= self._limit:
+                self._seen.pop(next(iter(self._seen)))
+            self._seen[key] = None
+            return True
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
+
+@st.cache_resource(show_spinner=False)
+def _sign_ins() -> _SignIns:
+    return _SignIns()
+
+
 def resolve() -> Resolution:
     """Work out where the visitor stands, without drawing anything."""
     try:
@@ -104,6 +144,7 @@ def resolve() -> Resolution:
     if not claims.get("is_logged_in"):
         return Resolution("signed_out")
     email = str(claims.get("email") or "").strip() or None
+    signed = sign_in_id(claims)
     try:
         policy = load_access()
     except AccessFileError as exc:
@@ -111,8 +152,8 @@ def resolve() -> Resolution:
         return Resolution("broken", email=email, message=str(exc))
     access = policy.resolve(email, _groups(claims))
     if access is None:
-        return Resolution("no_access", email=email, contact=policy.contact)
-    return Resolution("allowed", access=access, email=email)
+        return Resolution("no_access", email=email, contact=policy.contact, sign_in_id=signed)
+    return Resolution("allowed", access=access, email=email, sign_in_id=signed)
 
 
 def current_access() -> Access | None:
@@ -160,7 +201,7 @@ def _filters_record(filters: Filters) -> dict[str, Any]:
 def record_download(
     what: str, file_name: str, rows: int, filters: Filters | Mapping[str, Any] | None = None
 ) -> bool:
-    """Record a CSV download: what it was, its file name, rows, and the filters behind it."""
+    """Record a download (CSV or Excel): what it was, its file name, rows, and the filters."""
     detail = _filters_record(filters) if isinstance(filters, Filters) else dict(filters or {})
     return _record("download", page=what, what={"file": file_name, "filters": detail}, rows=rows)
 
@@ -224,21 +265,32 @@ def _sidebar_identity(access: Access) -> None:
     side.button("Sign out", on_click=st.logout, icon=":material/logout:", key="capwatch_sign_out")
 
 
-def audit_refusal(email: str | None) -> None:
-    """Record a signed-in visitor who was refused (once per session)."""
+def _record_sign_in_once(here: Resolution, who: str, what: dict[str, Any]) -> None:
+    """Record this sign-in unless this session or another one on this server already has.
+
+    A sign-in is one visit to the identity provider (`sign_in_id`), not a page load: every
+    page opened, tab or reload starts a new Streamlit session with the same sign-in.
+    """
+    key = here.sign_in_id or f"{who}:{here.state}"
+    if st.session_state.get(_SIGNED_IN) == key:
+        return
+    st.session_state[_SIGNED_IN] = key
+    if not _sign_ins().first_time(key):
+        return
     try:
-        audit.record("sign_in", email or "unknown", what={"refused": True, "reason": "no access"})
-        st.session_state[_SIGNED_IN] = f"refused:{email}"
+        audit.record("sign_in", who, what={**what, "sign_in_id": key})
     except (audit.AuditError, OSError) as exc:
         log.error("audit record failed: %s", exc)
+        _sign_ins().forget(key)  # try again on the next page load
+        st.session_state.pop(_SIGNED_IN, None)
+        st.toast("This sign-in could not be recorded in the audit log; tell the maintainers.",
+                 icon=":material/error:")  # fmt: skip
 
 
 def _show_only(screen: Callable[[], None]) -> NoReturn:
-    """Run `screen` as the app's only page and stop.
-
-    Until `st.navigation` has run, Streamlit lists the `pages/` folder's files in the sidebar;
-    a visitor who may not come in must not see even the names of the pages.
-    """
+    """Run `screen` as the app's only page, with no navigation drawn, and stop: whatever page
+    the address names, a visitor who may not come in sees this screen and not even the names
+    of the pages."""
     st.navigation([st.Page(screen, title="capwatch")], position="hidden").run()
     st.stop()
 
@@ -266,18 +318,17 @@ def gate() -> Access:
 
         _show_only(sign_in)
     if here.state == "no_access" or here.access is None:
-        if st.session_state.get(_SIGNED_IN) != f"refused:{here.email}":
-            audit_refusal(here.email)
+        _record_sign_in_once(
+            here, here.email or "unknown", {"refused": True, "reason": "no access"}
+        )
 
         def no_access() -> None:
             _no_access_screen(here.email, here.contact)
 
         _show_only(no_access)
     access = here.access
-    if st.session_state.get(_SIGNED_IN) != access.email:
-        roles = {"national": access.is_national, "regions": access.regions,
-                 "analyst": access.is_analyst}  # fmt: skip
-        if _record("sign_in", what=roles):
-            st.session_state[_SIGNED_IN] = access.email
+    roles = {"national": access.is_national, "regions": access.regions,
+             "analyst": access.is_analyst}  # fmt: skip
+    _record_sign_in_once(here, access.email, roles)
     _sidebar_identity(access)
     return access

@@ -6,7 +6,6 @@ API used by every page (keep it stable):
   its arguments (e.g. `Filters`) and the database file's identity (`Database.version()`), so a
   new load shows without a restart. `fn` must be a module-level analytics function.
 - `show_errors()`: a context manager that turns errors into a plain `st.error` message.
-- `leave_legacy_pages_mode()`: called by `app.py` and `get_db()`; see its docstring.
 """
 
 from __future__ import annotations
@@ -31,24 +30,6 @@ NO_DATA_MESSAGE = "No data loaded yet: run `capwatch demo` or `capwatch ingest`.
 log = logging.getLogger("capwatch.ui")
 
 
-def leave_legacy_pages_mode() -> None:
-    """Make sure this run goes through `app.py`'s `st.navigation`.
-
-    Streamlit treats an app with a `pages/` folder as an old-style multipage app until
-    `st.navigation` has been called once in the process, so the first visitor to land on
-    `/providers` (say) would get `pages/providers.py` run alone: no shared filters, no badge.
-    Turning that mode off and rerunning sends the same page (same url_path, same hash) through
-    `app.py`. A no-op after the first run.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the legacy mode
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
     return Database(path)
@@ -60,7 +41,6 @@ def get_db() -> Database:
     `Database` hands each query its own cursor, so one handle serves every session safely,
     and it reopens the file when a load has swapped a new one in.
     """
-    leave_legacy_pages_mode()
     return _database(str(config.resolve_db_path().resolve()))
 
 

@@ -3,7 +3,7 @@
 `render_flags(flags, key=..., filters=...)` takes a frame from `capwatch.analytics.flags` and
 the filters it was computed under, and draws: filters by rule and severity, a sort, a table
 (one row per flag), the selected flag's sentence and evidence chart (within the filters' access
-scope), and a CSV download of every field. `rule_parameters(key=...)` draws the rule
+scope), and CSV and Excel downloads of every field. `rule_parameters(key=...)` draws the rule
 parameter form (from the rules registry: number boxes, and select boxes for named choices) and
 returns the overrides to pass to the engine. `render_notes` shows what the rules could not
 assess; `render_backtest` the backtest against the contracts actually removed. Evidence charts
@@ -27,7 +27,7 @@ from capwatch.analytics.flags.evidence import Overrides
 from capwatch.analytics.flags.params import Param, Value
 from capwatch.ui import flag_charts, format, tables
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_csv
+from capwatch.ui.download import download_table
 from capwatch.ui.tables import show_table
 
 SORTS = {
@@ -245,8 +245,8 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
             f"weeks {format.gbp(flag['contract_value_gbp'])}. Rule settings: "
             f"{flag['parameters']}."
         )
-    st.caption("The CSV has every field of the flags shown, including the figures behind them.")
-    download_csv(shown, "flags", filters, key=f"{key}:download")
+    st.caption("The downloads have every field of the flags shown, with the figures behind them.")
+    download_table(shown, "flags", filters, key=f"{key}:download")
 
 
 def render_notes(notes: tuple[str, ...]) -> None:
@@ -382,5 +382,5 @@ def render_backtest(filters: Filters, overrides: Overrides, *, key: str) -> None
                 ),
             },
         )
-    st.caption("The CSV has one row per contract and rule, removed and active, every field.")
-    download_csv(result.detail, "backtest", filters, key=f"{key}:download")
+    st.caption("The downloads have one row per contract and rule, removed and active, every field.")
+    download_table(result.detail, "backtest", filters, key=f"{key}:download")

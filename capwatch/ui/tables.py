@@ -2,8 +2,10 @@
 
 `COLUMNS` gives every column that appears on more than one page its on-screen label and
 format: money as £ with thousands separators, ratios as percentages, units as whole numbers
-with separators. `show_table(frame, key=...)` draws a frame with the entries for its columns;
-a page passes `overrides` for its own columns or a label that differs on that page.
+with separators. Which columns are money or percentages is `capwatch.columns`' knowledge (the
+Excel downloads use the same). `show_table(frame, key=...)` draws a frame with the entries for
+its columns; a page passes `overrides` for its own columns or a label that differs on that
+page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import polars as pl
 import streamlit as st
+
+from capwatch.columns import Kind, measure
 
 if TYPE_CHECKING:
     from streamlit.elements.lib.column_types import ColumnConfig
@@ -25,17 +29,26 @@ UNITS = "%,d"
 PERCENT = "percent"
 
 
-def _gbp(label: str) -> ColumnConfig:
-    return st.column_config.NumberColumn(label, format=GBP)
+def _number(name: str, label: str) -> ColumnConfig:
+    """A number column formatted by what it holds (`capwatch.columns`): £, % or whole units."""
+    fmt = {Kind.MONEY: GBP, Kind.PERCENT: PERCENT}.get(measure(name) or Kind.INTEGER, UNITS)
+    return st.column_config.NumberColumn(label, format=fmt)
 
 
-def _units(label: str) -> ColumnConfig:
-    return st.column_config.NumberColumn(label, format=UNITS)
-
-
-def _percent(label: str) -> ColumnConfig:
-    return st.column_config.NumberColumn(label, format=PERCENT)
-
+NUMBER_LABELS: dict[str, str] = {
+    "capacity_units": "Capacity",
+    "nhs_units": "NHS units",
+    "private_units": "Private units",
+    "nhs_units_meeting_capacity": "NHS units against it",
+    "capacity_value_gbp": "Capacity value",
+    "nhs_value_gbp": "NHS value",
+    "unused_capacity_cost_gbp": "Unused cost",
+    "contract_value_gbp": "Contract value",
+    "utilisation": "Utilisation",
+    "unused_share": "Unused share",
+    "private_share": "Private share",
+}
+"""On-screen labels of the numeric columns; their format follows `capwatch.columns.measure`."""
 
 COLUMNS: dict[str, Column] = {
     "rank": st.column_config.NumberColumn("#", width="small"),
@@ -46,17 +59,7 @@ COLUMNS: dict[str, Column] = {
     "site_code": "Site",
     "service_line": "Service line",
     "activity_type": "Activity type",
-    "capacity_units": _units("Capacity"),
-    "nhs_units": _units("NHS units"),
-    "private_units": _units("Private units"),
-    "nhs_units_meeting_capacity": _units("NHS units against it"),
-    "capacity_value_gbp": _gbp("Capacity value"),
-    "nhs_value_gbp": _gbp("NHS value"),
-    "unused_capacity_cost_gbp": _gbp("Unused cost"),
-    "contract_value_gbp": _gbp("Contract value"),
-    "utilisation": _percent("Utilisation"),
-    "unused_share": _percent("Unused share"),
-    "private_share": _percent("Private share"),
+    **{name: _number(name, label) for name, label in NUMBER_LABELS.items()},
     "profile": st.column_config.LinkColumn("Profile", display_text="Open"),
 }
 

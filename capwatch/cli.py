@@ -5,6 +5,7 @@ User errors end with a one-line reason on stderr and a non-zero exit code, never
 
 from __future__ import annotations
 
+import enum
 import os
 import subprocess
 import sys
@@ -28,6 +29,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+class Engine(enum.StrEnum):
+    """Engines that can read activity files."""
+
+    default = "default"
+    spark = "spark"
+
 
 DbOption = Annotated[
     Path | None,
@@ -76,6 +85,23 @@ def ingest(
         list[Path], typer.Argument(help="Files or folders (read recursively) to load.")
     ],
     db: DbOption = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="What reads activity files: the default engine (Polars, this machine) or "
+            "Apache Spark (needs the `spark` extra and Java 17). Spark also reads a folder of "
+            "Parquet files in Hive partitions (activity/site_code=NX101/...) as one input.",
+        ),
+    ] = Engine.default,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL (spark://host:7077, yarn, k8s://...). Default: local mode "
+            "on every core of this machine, or the active session (Databricks).",
+            show_default=False,
+        ),
+    ] = None,
     replace: Annotated[
         bool,
         typer.Option(
@@ -98,7 +124,14 @@ def ingest(
 
     db_path = config.resolve_db_path(db)
     started = time.perf_counter()
-    report = run(paths, db_path, replace=replace)
+    if spark_master is not None and engine != Engine.spark:
+        raise _fail("--spark-master needs --engine spark")
+    activity_engine = None
+    if engine == Engine.spark:
+        from capwatch.spark_engine import SparkActivity, spark_session
+
+        activity_engine = SparkActivity(spark_session(spark_master))
+    report = run(paths, db_path, activity_engine, replace=replace)
     for outcome in report.outcomes:
         typer.echo(outcome.summary())
         for problem in outcome.problems:

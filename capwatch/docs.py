@@ -18,6 +18,7 @@ from capwatch.schema import dictionary_markdown
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BENCHMARK_RESULTS = ROOT / "bench" / "results" / "latest.md"
+SPARK_BENCHMARK_RESULTS = BENCHMARK_RESULTS.with_name("spark.md")
 
 
 def input_contract_markdown() -> str:
@@ -83,12 +84,20 @@ def benchmark_markdown() -> str:
     return BENCHMARK_RESULTS.read_text(encoding="utf-8")
 
 
+def spark_benchmark_markdown() -> str:
+    """The latest Spark benchmark tables, as `python -m bench.spark` wrote them."""
+    if not SPARK_BENCHMARK_RESULTS.exists():
+        return "No Spark benchmark results yet: run `python -m bench.spark`.\n"
+    return SPARK_BENCHMARK_RESULTS.read_text(encoding="utf-8")
+
+
 SECTIONS = {
     "input-contract": input_contract_markdown,
     "data-dictionary": dictionary_markdown,
     "settings": settings_markdown,
     "flag-rules": flag_rules_markdown,
     "benchmark": benchmark_markdown,
+    "spark-benchmark": spark_benchmark_markdown,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import polars as pl
 
@@ -22,6 +22,7 @@ from capwatch.pipelines.problems import FileRejected, Problem
 from capwatch.pipelines.published.readers import is_published
 from capwatch.pipelines.read import (
     ROW,
+    Fingerprint,
     ScannedFile,
     discover,
     fingerprint,
@@ -41,6 +42,32 @@ ACTIVITY_GRAIN = [
 ]
 
 Status = Literal["loaded", "skipped", "rejected"]
+
+
+class ActivityEngine(Protocol):
+    """Another engine for the heavy step of activity files (see capwatch/spark_engine.py).
+
+    It finds the inputs, reads and checks the files it `handles` and sums them to the day;
+    everything else (header matching, the rules, the load itself) is shared with the default.
+    """
+
+    def discover(self, paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Problem]]:
+        """As read.discover, plus inputs only this engine reads (a Parquet dataset folder)."""
+        ...
+
+    def handles(self, path: Path, table: InputTable) -> bool: ...
+
+    def fingerprint(self, path: Path) -> Fingerprint: ...
+
+    def scan(self, path: Path, table: InputTable, print_: Fingerprint) -> ScannedFile: ...
+
+    def by_day(self, scanned: ScannedFile, *, with_rows: bool) -> pl.DataFrame:
+        """As `_activity_by_day`."""
+        ...
+
+    def value_problems(self, scanned: ScannedFile) -> list[Problem]:
+        """As validate.value_problems."""
+        ...
 
 
 @dataclass
@@ -86,13 +113,20 @@ class IngestReport:
         return sum(o.status == status for o in self.outcomes)
 
 
-def ingest(paths: list[Path], db_path: Path, *, replace: bool = False) -> IngestReport:
+def ingest(
+    paths: list[Path],
+    db_path: Path,
+    engine: ActivityEngine | None = None,
+    *,
+    replace: bool = False,
+) -> IngestReport:
     """Load files and folders into the database at `db_path`, each file all-or-nothing.
 
+    `engine` (e.g. Spark) reads the activity files it handles; the default reads the rest.
     With `replace`, a file's capacity or activity that overlaps earlier loads replaces those
     rows (a resubmission) instead of being refused."""
     report = IngestReport()
-    files, problems = discover(paths)
+    files, problems = discover(paths) if engine is None else engine.discover(paths)
     for p in problems:
         report.outcomes.append(
             FileOutcome(Path(p.file), "?", "rejected", problems=[p], total_problems=1)
@@ -101,16 +135,23 @@ def ingest(paths: list[Path], db_path: Path, *, replace: bool = False) -> Ingest
         return report
     with db.write_session(db_path) as writer:
         for path, table in files:
-            report.outcomes.append(load_file(writer, path, table, replace=replace))
+            report.outcomes.append(load_file(writer, path, table, engine, replace=replace))
     return report
 
 
 def load_file(
-    writer: db.Writer, path: Path, table: InputTable, *, replace: bool = False
+    writer: db.Writer,
+    path: Path,
+    table: InputTable,
+    engine: ActivityEngine | None = None,
+    *,
+    replace: bool = False,
 ) -> FileOutcome:
     """Read, check and store one file in one transaction; never raises for bad input."""
     started = time.perf_counter()
-    print_ = fingerprint(path)
+    if engine is not None and not engine.handles(path, table):
+        engine = None
+    print_ = fingerprint(path) if engine is None else engine.fingerprint(path)
     digest = print_.sha256
     earlier = writer.loaded_hash(digest)
     if not earlier.is_empty():
@@ -130,15 +171,15 @@ def load_file(
         return _load_published(writer, path, table, digest, started)
     scanned: ScannedFile | None = None
     try:
-        scanned = scan(path, table, print_)
-        frame, rows_read = _checked_frame(writer, scanned, replace=replace)
+        scanned = scan(path, table, print_) if engine is None else engine.scan(path, table, print_)
+        frame, rows_read = _checked_frame(writer, scanned, engine, replace=replace)
         scanned.notes += quality.warnings(writer, table, frame)
         record = db.LoadRecord(
             table_name=table.name,
             file_name=path.name,
             file_path=str(path.resolve()),
             file_hash=digest,
-            file_bytes=path.stat().st_size,
+            file_bytes=_size(path),
             rows_read=rows_read,
             warnings="; ".join(scanned.notes) or None,
         )
@@ -187,6 +228,13 @@ def load_file(
     )
 
 
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file in a folder (a Parquet dataset)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
 def _load_published(
     writer: db.Writer, path: Path, table: InputTable, digest: str, started: float
 ) -> FileOutcome:
@@ -219,12 +267,17 @@ def _first_line(exc: Exception) -> str:
 
 
 def _checked_frame(
-    writer: db.Writer, scanned: ScannedFile, *, replace: bool = False
+    writer: db.Writer,
+    scanned: ScannedFile,
+    engine: ActivityEngine | None = None,
+    *,
+    replace: bool = False,
 ) -> tuple[pl.DataFrame, int]:
     """The frame to store and the number of rows read, or FileRejected with every problem."""
     table = scanned.table
+    by_day = _activity_by_day if engine is None else engine.by_day
     if table.name == "activity":
-        frame = _activity_by_day(scanned)
+        frame = by_day(scanned, with_rows=False)
         rows_read = int(frame["source_rows"].sum())
     else:
         frame = normalise(scanned.frame, table).collect(engine="streaming")
@@ -235,11 +288,12 @@ def _checked_frame(
         )
     bad_values = validate.count_flags(frame, table)
     if bad_values:
-        raise FileRejected(validate.value_problems(scanned), total=bad_values)
+        located = (validate.value_problems if engine is None else engine.value_problems)(scanned)
+        raise FileRejected(located, total=bad_values)
     problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems and table.name == "activity":
         # The fast pass keeps no row numbers: read the file again to name the rows.
-        frame = _activity_by_day(scanned, with_rows=True)
+        frame = by_day(scanned, with_rows=True)
         problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems:
         raise FileRejected(problems)
@@ -267,9 +321,20 @@ def _activity_by_day(scanned: ScannedFile, *, with_rows: bool = False) -> pl.Dat
     distinct = (
         raw.group_by(raw_columns)
         .agg(pl.len().alias("source_rows"), first_row)
-        .filter(not_blank(raw_columns))  # blank rows fall into one group: drop it here
         .collect(engine="streaming")
     )
+    return daily_from_distinct(distinct, table)
+
+
+def daily_from_distinct(distinct: pl.DataFrame, table: InputTable) -> pl.DataFrame:
+    """Distinct raw rows (text columns, `source_rows`, `_row`) normalised, checked and summed
+    to the day, each row's units and flags weighted by the events that share it.
+
+    Both engines call this: the default one on the whole file's distinct rows, the Spark
+    engine on each Arrow batch of them (its partial sums are summed again in Spark).
+    """
+    raw_columns = [c for c in distinct.columns if c not in (ROW, "source_rows")]
+    distinct = distinct.filter(not_blank(raw_columns))  # blank rows fall into one group
     checked = normalise_distinct(distinct, table).lazy()
     weight = pl.col("source_rows")
     return (

@@ -41,6 +41,8 @@ class ScannedFile:
     text_source: Path | None = None  # the UTF-8 text a CSV was read from (maybe transcoded)
     separator: str = ","
     with_blank_rows: pl.LazyFrame | None = None
+    headers: list[str] = field(default_factory=list)  # the file's headers, in file order
+    columns: dict[str, str] = field(default_factory=dict)  # header -> contract column name
 
     def close(self) -> None:
         for p in self.cleanup:
@@ -280,6 +282,8 @@ def _text_frame(
         lf.filter(not_blank(list(mapping.values()))),
         notes,
         with_blank_rows=lf,
+        headers=list(headers),
+        columns=mapping,
     )
 
 

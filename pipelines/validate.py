@@ -27,16 +27,26 @@ def count_flags(frame: pl.DataFrame, table: InputTable) -> int:
 
 def value_problems(scanned: ScannedFile) -> list[Problem]:
     """Every flagged value (up to the display cap) with its row, column and advice."""
-    table = scanned.table
-    present = [c for c in scanned.frame.collect_schema().names() if c != ROW]
-    raw = scanned.frame.with_columns(pl.col(c).alias(f"_raw_{c}") for c in present)
-    flags = flag_columns(table)
-    rows = (
+    rows = flagged_rows(scanned.frame, scanned.table).head(MAX_PROBLEMS_SHOWN)
+    return problems_from_flagged(scanned, rows.collect(engine="streaming"))
+
+
+def flagged_rows(raw: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
+    """The rows of `raw` (text columns and `_row`) with a bad value: `_row`, the raw text of
+    each column as `_raw_<column>`, and the `_bad_<column>` flags. Both engines call this
+    (the Spark engine on each Arrow batch), so the rules are written once."""
+    present = [c for c in raw.collect_schema().names() if c != ROW]
+    raw = raw.with_columns(pl.col(c).alias(f"_raw_{c}") for c in present)
+    return (
         normalise(raw, table)
-        .filter(pl.any_horizontal(flags))
-        .head(MAX_PROBLEMS_SHOWN)
-        .collect(engine="streaming")
+        .filter(pl.any_horizontal(flag_columns(table)))
+        .select(ROW, *(f"_raw_{c}" for c in present), *flag_columns(table))
     )
+
+
+def problems_from_flagged(scanned: ScannedFile, rows: pl.DataFrame) -> list[Problem]:
+    """A Problem for each flagged value of `rows` (from `flagged_rows`), in row order."""
+    table = scanned.table
     problems: list[Problem] = []
     for rec in rows.iter_rows(named=True):
         for col in table.columns:

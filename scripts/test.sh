@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian's chromium for the browser tests, the `test` extra)
-# and run the whole suite: ruff, mypy (strict), import-linter (the layers), then every pytest
-# tier (quick, slow and browser; a bare `pytest` runs the quick tier only). Extra arguments go
-# to pytest (a later `-m` replaces the one below).
+# Install what the tests need (Debian's chromium for the browser tests, Debian's Java 17 for
+# the Spark tests, the `test` and `spark` extras) and run the whole suite: ruff, mypy (strict),
+# import-linter (the layers), then every pytest tier (quick, slow, browser and spark; a bare
+# `pytest` runs the quick tier only). Extra arguments go to pytest (a later `-m` replaces the
+# one below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,10 +15,18 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+if ! command -v java >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "Installing Debian's Java 17 for the Spark tests ..."
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
+python -m pip install --quiet --disable-pip-version-check -e '.[test,spark]'
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy
 # lint-imports, run by this python (its script may not be on PATH, e.g. after a --user install)
 python -c 'import sys; from importlinter.cli import lint_imports_command as run; sys.exit(run())'
-python -m pytest -m "slow or browser or not (slow or browser)" "$@"
+python -m pytest -m "slow or browser or spark or not (slow or browser or spark)" "$@"

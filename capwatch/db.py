@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import hashlib
 import os
 import shutil
 import threading
@@ -64,9 +65,44 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
         )
         con.execute("COMMIT")
         applied.append(m.version)
-    for view in schema.VIEWS:
-        con.execute(schema.create_view_sql(view))
+    tags = _definition_tags(con)
+    for view in schema.VIEWS:  # in dependency order
+        if view.materialised and tags.get(view.name) != _definition_tag(view):
+            # Built by another release (or never): rebuild it now, as views may read it.
+            con.execute(schema.refresh_sql(view))
+            _tag(con, view)
+        else:
+            con.execute(schema.create_view_sql(view))
+            if not view.materialised:
+                _tag(con, view)
     return applied
+
+
+def _definition_tag(view: schema.Relation) -> str:
+    """A short hash of a view's (or derived table's) SQL, kept as the relation's comment."""
+    return "capwatch:" + hashlib.sha256(view.sql.encode()).hexdigest()[:16]
+
+
+def _tag(con: duckdb.DuckDBPyConnection, view: schema.Relation) -> None:
+    kind = "TABLE" if view.materialised else "VIEW"
+    con.execute(f"COMMENT ON {kind} {view.name} IS '{_definition_tag(view)}'")
+
+
+def _definition_tags(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """The tag (comment) of every view and table, by name."""
+    rows = con.execute(
+        "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal "
+        "UNION ALL SELECT table_name, comment FROM duckdb_tables()"
+    ).fetchall()
+    return {str(name): comment for name, comment in rows}
+
+
+def _definitions_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every view and derived table was built from this release's SQL.
+
+    A release may redefine one without a schema migration; its tag (the comment) tells."""
+    tags = _definition_tags(con)
+    return all(tags.get(v.name) == _definition_tag(v) for v in schema.VIEWS)
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
@@ -75,6 +111,7 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     for view in schema.VIEWS:
         if view.materialised:
             con.execute(schema.refresh_sql(view))
+            _tag(con, view)
     con.execute("COMMIT")
 
 
@@ -336,12 +373,16 @@ def _fsync(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[Writer]:
+def write_session(
+    path: Path | str, *, lock_wait_s: float = 600.0, rebuild: bool = False
+) -> Iterator[Writer]:
     """Open a private copy of the database for writing; swap it in only if the block succeeds.
 
     Each `Writer.store` is its own transaction inside the copy, so one bad file does not undo
     the good ones; the copy becomes the live database when the block exits normally and
-    something changed. If nothing changed the live file is not touched at all.
+    something changed: data, the schema, the storage format or a view's definition (a new
+    release may redefine a view without a migration). If nothing changed the live file is not
+    touched at all. `rebuild` swaps in a copy with every derived table rebuilt regardless.
     """
     path = Path(path)
     with _write_lock(path, lock_wait_s):
@@ -358,10 +399,18 @@ def write_session(path: Path | str, *, lock_wait_s: float = 600.0) -> Iterator[W
             str(staging), config={"storage_compatibility_version": STORAGE_VERSION}
         )
         try:
+            definitions_current = _definitions_current(con)
             migrated = apply_migrations(con)
             writer = Writer(con)
             yield writer
-            if writer.changed or migrated or converted or not path.exists():
+            if (
+                writer.changed
+                or migrated
+                or converted
+                or not definitions_current
+                or rebuild
+                or not path.exists()
+            ):
                 refresh_derived(con)
                 con.execute("CHECKPOINT")
                 con.close()
@@ -416,8 +465,9 @@ def _convert_storage(staging: Path) -> bool:
 
 
 def migrate(path: Path | str) -> None:
-    """Create the database if missing and bring it to the current schema."""
-    with write_session(path):
+    """Create the database if missing, bring it to the current schema and rebuild every view
+    and derived table (so an upgrade that redefines one reaches an existing database)."""
+    with write_session(path, rebuild=True):
         pass
 
 

@@ -100,3 +100,44 @@ def test_a_database_from_an_earlier_release_upgrades_with_its_data_intact(
     finally:
         reader.close()
     assert _table_rows(path, old_columns) == before
+
+
+def _contract_weekly_columns(path: Path) -> list[str]:
+    reader = db.Database(path)
+    try:
+        return reader.query("SELECT * FROM contract_weekly LIMIT 0").columns
+    finally:
+        reader.close()
+
+
+def test_a_view_an_earlier_release_defined_otherwise_is_redefined(tmp_path: Path) -> None:
+    """A release may change a view without a migration: the next write session brings it."""
+    path = tmp_path / "c.duckdb"
+    db.migrate(path)
+    # As an earlier release might have left it: same schema version, another definition.
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE VIEW contract_weekly AS SELECT 1 AS stale")
+    con.close()
+    assert _contract_weekly_columns(path) == ["stale"]
+
+    with db.write_session(path):  # e.g. an ingest that turns out to load nothing
+        pass
+
+    assert _contract_weekly_columns(path) == schema.relation("contract_weekly").column_names
+
+
+def test_migrate_rebuilds_the_derived_tables(tmp_path: Path) -> None:
+    path = tmp_path / "d.duckdb"
+    db.migrate(path)
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE TABLE utilisation_weekly AS SELECT 1 AS stale")
+    con.close()
+
+    db.migrate(path)
+
+    reader = db.Database(path)
+    try:
+        columns = reader.query("SELECT * FROM utilisation_weekly LIMIT 0").columns
+    finally:
+        reader.close()
+    assert columns == schema.relation("utilisation_weekly").column_names

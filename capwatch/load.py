@@ -85,6 +85,20 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    @classmethod
+    def rejected(
+        cls, path: Path, table: str, problems: list[Problem], total: int, started: float
+    ) -> FileOutcome:
+        """A file rejected whole, with its problems and the time spent finding them."""
+        return cls(
+            path,
+            table,
+            "rejected",
+            problems=problems,
+            total_problems=total,
+            seconds=time.perf_counter() - started,
+        )
+
     def summary(self) -> str:
         if self.status == "loaded":
             extra = f"; {'; '.join(self.notes)}" if self.notes else ""
@@ -192,27 +206,13 @@ def load_file(
         )
         scanned.notes += [c.describe() for c in writer.changes.get(load_id, [])]
     except FileRejected as rejected:
-        return FileOutcome(
-            path,
-            table.name,
-            "rejected",
-            problems=rejected.problems,
-            total_problems=rejected.total,
-            seconds=time.perf_counter() - started,
-        )
+        return FileOutcome.rejected(path, table.name, rejected.problems, rejected.total, started)
     except pl.exceptions.PolarsError as exc:
         located = locate_csv_problem(scanned) if scanned is not None else None
         problem = located or Problem(
             str(path), None, None, f"cannot read the file: {_first_line(exc)}"
         )
-        return FileOutcome(
-            path,
-            table.name,
-            "rejected",
-            problems=[problem],
-            total_problems=1,
-            seconds=time.perf_counter() - started,
-        )
+        return FileOutcome.rejected(path, table.name, [problem], 1, started)
     finally:
         if scanned is not None:
             scanned.close()
@@ -242,14 +242,7 @@ def _load_published(
     try:
         done = load_published(writer, path, table.name, digest, started)
     except FileRejected as rejected:
-        return FileOutcome(
-            path,
-            table.name,
-            "rejected",
-            problems=rejected.problems,
-            total_problems=rejected.total,
-            seconds=time.perf_counter() - started,
-        )
+        return FileOutcome.rejected(path, table.name, rejected.problems, rejected.total, started)
     return FileOutcome(
         path,
         table.name,

@@ -407,9 +407,8 @@ ANSWER_KEY = Relation(
         Column(
             "confounder",
             "VARCHAR",
-            "What makes it look other than it is: none, demand_shortfall, slow_starter, "
-            "expensive, missing_returns, private_work, or a low-use provider's "
-            "poor_delivery.",
+            "What makes it look other than it is: none (it is what its figures say), "
+            "demand_shortfall, slow_starter, expensive, missing_returns or private_work.",
             True,
         ),
         Column(

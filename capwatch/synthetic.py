@@ -193,7 +193,7 @@ HOLIDAY_WEEK_CAPACITY = 0.92  # capacity offered in the holiday weeks
 # Slow starters: share of their rate reached per week; good from the week of 27 July.
 SLOW_START_RAMP: tuple[float, ...] = (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9) + (1.0,) * 8
 MISSING_WEEKS = (2, 3)  # a site with missing returns sends nothing for 2 or 3 weeks
-MISSING_FIRST_WEEK = (4, 9)  # ... starting between the 5th and 9th week (29 Jun – 27 Jul)
+MISSING_FIRST_WEEK = (4, 6)  # ... starting in the 5th to 7th week (29 Jun – 13 Jul)
 WEEKLY_NOISE_SD = 0.10
 CAPACITY_NOISE_SD = 0.04
 DAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.30, 0.08)  # Monday .. Sunday

@@ -106,9 +106,10 @@ def ingest(
         bool,
         typer.Option(
             "--replace",
-            help="Resubmission: capacity (site, line, type, week) and activity (site, line, "
-            "day) that earlier loads hold are replaced by these files' rows instead of being "
-            "refused. `capwatch unload` of the new load puts the old rows back.",
+            help="Resubmission: capacity (site, line, type, week), activity (site, line, "
+            "day) and demand (region, line, type, week) that earlier loads hold are replaced by "
+            "these files' rows instead of being refused. `capwatch unload` of the new load "
+            "puts the old rows back.",
         ),
     ] = False,
 ) -> None:

@@ -115,7 +115,7 @@ def cli_markdown() -> str:
         own = command.context_class(command, info_name=name, parent=ctx)
         pieces = " ".join(command.collect_usage_pieces(own))
         options = " ".join(
-            f"`{p.opts[0]}`"
+            f"`{p.opts[0]}{' ' + p.metavar if p.metavar else ''}`"
             for p in command.params
             if p.param_type_name == "option" and p.opts and p.opts[0] != "--help"
         )

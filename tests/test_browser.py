@@ -6,6 +6,7 @@ test-output/screenshots/.
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
@@ -19,16 +20,29 @@ from capwatch.ui import format
 from capwatch.ui.pages import DEFAULT
 from capwatch.ui.pages import PAGES as REGISTRY
 from tests import browser_support
-from tests.browser_support import AppServer, assert_no_error, wait_for_app
+from tests.browser_support import ROOT, AppServer, assert_no_error, wait_for_app
 
 app_server = browser_support.app_server  # fixtures, shared with other browser tests
 browser_page = browser_support.browser_page
 
 pytestmark = pytest.mark.browser
 
+
 # Every page of the registry at its own path; the default page (Overview) at "/" as well
 # (Streamlit serves it there, and the entry script's hidden alias answers "/overview").
-PAGES = {"": DEFAULT.title} | {p.url_path: p.title for p in REGISTRY}
+def _heading(name: str) -> str:
+    """The `st.title(...)` a page file writes (Diagnostics' differs from its navigation title)."""
+    tree = ast.parse((ROOT / "pages" / f"{name}.py").read_text(encoding="utf-8"))
+    return next(
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "st.title"
+        and isinstance(node.args[0], ast.Constant)
+    )
+
+
+PAGES = {"": _heading(DEFAULT.name)} | {p.url_path: _heading(p.name) for p in REGISTRY}
 
 
 def _query(server: AppServer, sql: str) -> list[tuple]:

@@ -13,6 +13,8 @@ to `bench/results/latest.json`.
 from __future__ import annotations
 
 import argparse
+import functools
+import inspect
 import json
 import os
 import platform
@@ -185,21 +187,27 @@ def _percentiles(samples_ms: list[float]) -> dict[str, float]:
     return {"p50_ms": statistics.median(ordered), "p95_ms": p95, "runs": len(ordered)}
 
 
+def _call(analytics: Callable[..., object], args: dict[str, Any], filters: Any) -> object:
+    """The page's analytics call with the filters and what else it names (db, provider_code)."""
+    names = inspect.signature(analytics).parameters
+    return analytics(**{k: v for k, v in args.items() if k in names}, filters=filters)
+
+
 def bench_pages(scale: float, runs: int) -> dict[str, Any]:
     """Uncached analytics of each page, as the page calls them, over varied filters."""
     from capwatch.analytics import dashboard
     from capwatch.db import Database
+    from capwatch.ui.pages import PAGES
 
     db = Database(loaded_db(scale))
     filter_sets = _filter_sets(db, runs)
     provider = db.scalar("SELECT min(provider_code) FROM providers")
+    # Every page of the registry that renders an analytics call, called as the page calls it.
+    args = {"db": db, "provider_code": provider}
     pages: dict[str, Callable[[Any], object]] = {
-        "overview": lambda f: dashboard.overview(db, f),
-        "providers": lambda f: dashboard.providers(db, f),
-        "provider_profile": lambda f: dashboard.provider_profile(db, f, provider),
-        "service_lines": lambda f: dashboard.service_lines(db, f),
-        "regions": lambda f: dashboard.regions(db, f),
-        "data": lambda f: dashboard.data(db),
+        p.name: functools.partial(_call, p.analytics, args)
+        for p in PAGES
+        if p.analytics is not None and p.analytics.__module__ == dashboard.__name__
     }
     out: dict[str, Any] = {}
     for page, call in pages.items():

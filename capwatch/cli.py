@@ -323,6 +323,7 @@ ParamOption = Annotated[
     list[str] | None,
     typer.Option(
         "--param",
+        metavar="RULE.KEY=VALUE",
         help="Override a rule parameter as RULE.KEY=VALUE (repeatable), e.g. "
         "low_utilisation.threshold=0.25 or funnel.overdispersion=multiplicative.",
     ),

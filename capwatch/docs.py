@@ -1,15 +1,21 @@
-"""Generated README sections: the input contract, the data dictionary, the flag rules (from
-the rules registry) and the settings.
+"""Generated documentation: the README's pages, layout and command line, and docs/ sections.
 
-The README holds each between `<!-- BEGIN name -->` and `<!-- END name -->` markers; a test
-fails when they drift from the code. Refresh them with `python -m capwatch.docs`.
+The page table comes from the page registry, the layout tree from each module's first
+docstring line, the command line from its own help; in docs/: the input contract, the data
+dictionary, the flag rules, the settings and the benchmark figures. Each file holds a section
+between `<!-- BEGIN name -->` and `<!-- END name -->` markers; a test fails when one drifts from
+the code. Refresh them with `python -m capwatch.docs`.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import typer
 
 from capwatch.config import SETTINGS
 from capwatch.contract import INPUT_TABLES
@@ -17,6 +23,7 @@ from capwatch.schema import dictionary_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 BENCHMARK_RESULTS = ROOT / "bench" / "results" / "latest.md"
 SPARK_BENCHMARK_RESULTS = BENCHMARK_RESULTS.with_name("spark.md")
 
@@ -91,24 +98,100 @@ def spark_benchmark_markdown() -> str:
     return SPARK_BENCHMARK_RESULTS.read_text(encoding="utf-8")
 
 
-SECTIONS = {
-    "input-contract": input_contract_markdown,
-    "data-dictionary": dictionary_markdown,
-    "settings": settings_markdown,
-    "flag-rules": flag_rules_markdown,
-    "benchmark": benchmark_markdown,
-    "spark-benchmark": spark_benchmark_markdown,
+def page_table_markdown() -> str:
+    from capwatch.ui.pages import page_table_markdown as table
+
+    return table()
+
+
+def cli_markdown() -> str:
+    """Every command with its arguments and options, and the first line of its help."""
+    from capwatch.cli import app
+
+    group = typer.main.get_command(app)  # Typer's (vendored) Click group
+    ctx = group.context_class(group, info_name="capwatch")
+    lines = ["| command | what it does |", "|---|---|"]
+    for name, command in getattr(group, "commands", {}).items():
+        own = command.context_class(command, info_name=name, parent=ctx)
+        pieces = " ".join(command.collect_usage_pieces(own))
+        options = " ".join(
+            f"`{p.opts[0]}{' ' + p.metavar if p.metavar else ''}`"
+            for p in command.params
+            if p.param_type_name == "option" and p.opts and p.opts[0] != "--help"
+        )
+        args = pieces.replace("[OPTIONS]", "").strip()
+        usage = f"`capwatch {name}{' ' + args if args else ''}` {options}".strip()
+        lines.append(f"| {usage} | {command.get_short_help_str(limit=120)} |")
+    return "\n".join(lines) + "\n"
+
+
+LAYOUT_TOP = {
+    "app.py": None,  # its docstring
+    "pages/": "one file per page (registry: capwatch/ui/pages.py); they only render",
+    "capwatch/": None,
+    "data/templates/": "a CSV template per input table",
+    "data/published/": "real published DM01 data for the demo (OGL v3.0, with its attribution)",
+    "docs/": "everything the README leaves out: contract, dictionary, flags, Spark, development",
+    "tests/": "pytest: unit, views, CLI, AppTest pages, browser (headless Chromium)",
+    "bench/": "the benchmark (speed is measured there, never in tests)",
+    "scripts/test.sh": "installs what the tests need, runs ruff, mypy, lint-imports and pytest",
+}
+LAYOUT_OPEN = ("capwatch", "capwatch/analytics", "capwatch/pipelines")
+"""The packages whose modules the tree lists one by one (the others: one line each)."""
+
+
+def _first_line(path: Path) -> str:
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return doc.split("\n", 1)[0]
+
+
+def layout_markdown() -> str:
+    """The layout tree: each folder and module with the first line of its docstring."""
+    rows: list[tuple[str, str]] = []
+
+    def package(folder: Path, depth: int) -> None:
+        rel = folder.relative_to(ROOT).as_posix()
+        for child in sorted(folder.iterdir()):
+            if child.suffix == ".py" and child.name not in {"__init__.py", "__main__.py"}:
+                rows.append(("  " * depth + child.name, _first_line(child)))
+            elif (child / "__init__.py").is_file():
+                rows.append(("  " * depth + child.name + "/", _first_line(child / "__init__.py")))
+                if f"{rel}/{child.name}" in LAYOUT_OPEN:
+                    package(child, depth + 1)
+
+    for name, text in LAYOUT_TOP.items():
+        if name == "capwatch/":
+            rows.append((name, _first_line(ROOT / "capwatch" / "__init__.py")))
+            package(ROOT / "capwatch", 1)
+        else:
+            rows.append((name, text if text is not None else _first_line(ROOT / name)))
+    width = max(len(n) for n, _ in rows) + 2
+    return "```\n" + "".join(f"{n.ljust(width)}{t}\n" for n, t in rows) + "```\n"
+
+
+SECTIONS: dict[str, tuple[Path, Callable[[], str]]] = {
+    "pages": (README, page_table_markdown),
+    "layout": (README, layout_markdown),
+    "cli": (README, cli_markdown),
+    "settings": (DOCS / "settings.md", settings_markdown),
+    "input-contract": (DOCS / "loading-data.md", input_contract_markdown),
+    "data-dictionary": (DOCS / "data-dictionary.md", dictionary_markdown),
+    "flag-rules": (DOCS / "flags.md", flag_rules_markdown),
+    "benchmark": (DOCS / "benchmark.md", benchmark_markdown),
+    "spark-benchmark": (DOCS / "spark.md", spark_benchmark_markdown),
 }
 
 
-def render(readme: str) -> str:
-    """The README text with every generated section brought up to date."""
-    for name, make in SECTIONS.items():
+def render(text: str, file: Path = README) -> str:
+    """`file`'s text with every generated section it holds brought up to date."""
+    for name, (where, make) in SECTIONS.items():
+        if where != file:
+            continue
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", flags=re.DOTALL)
-        if not pattern.search(readme):
-            raise ValueError(f"README has no {name} section markers")
-        readme = _fill(pattern, readme, make())
-    return readme
+        if not pattern.search(text):
+            raise ValueError(f"{file.name} has no {name} section markers")
+        text = _fill(pattern, text, make())
+    return text
 
 
 def _fill(pattern: re.Pattern[str], readme: str, body: str) -> str:
@@ -116,12 +199,17 @@ def _fill(pattern: re.Pattern[str], readme: str, body: str) -> str:
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), readme)
 
 
+def generated_files() -> list[Path]:
+    return sorted({where for where, _ in SECTIONS.values()})
+
+
 def main() -> int:
-    text = README.read_text(encoding="utf-8")
-    new = render(text)
-    if new != text:
-        README.write_text(new, encoding="utf-8")
-        print(f"updated {README}")
+    for file in generated_files():
+        text = file.read_text(encoding="utf-8")
+        new = render(text, file)
+        if new != text:
+            file.write_text(new, encoding="utf-8")
+            print(f"updated {file}")
     return 0
 
 

@@ -3,7 +3,7 @@
 # the Spark tests, the `test` and `spark` extras) and run the whole suite: ruff, mypy (strict),
 # import-linter (the layers), then every pytest tier (quick, slow, browser and spark; a bare
 # `pytest` runs the quick tier only). Extra arguments go to pytest (a later `-m` replaces the
-# one below).
+# ones below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,4 +29,8 @@ python -m ruff format --check .
 python -m mypy
 # lint-imports, run by this python (its script may not be on PATH, e.g. after a --user install)
 python -c 'import sys; from importlinter.cli import lint_imports_command as run; sys.exit(run())'
-python -m pytest -m "slow or browser or spark or not (slow or browser or spark)" "$@"
+# The quick tier in parallel (pytest-xdist, one worker per core: every test keeps to its own
+# tmp_path and audit log and takes free ports); the slow, browser and Spark tiers one at a
+# time (they kill and race processes, start servers or a JVM, and wait on the clock).
+python -m pytest -n auto "$@"
+python -m pytest -m "slow or browser or spark" "$@"

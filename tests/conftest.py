@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,16 @@ from capwatch.synthetic import generate
 
 SYNTHETIC_SEED = 2020
 SYNTHETIC_SCALE = 0.03
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test process (each pytest-xdist worker) appends to its own audit log, never the
+    checkout's data/audit.jsonl: the log is hash-chained, so two writers would break it. A
+    test that sets CAPWATCH_AUDIT_LOG itself still wins (monkeypatch runs later)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAPWATCH_AUDIT_LOG", str(tmp_path_factory.mktemp("audit") / "audit.jsonl"))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ test-output/screenshots/.
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
@@ -16,26 +17,32 @@ from playwright.sync_api import Page
 
 from capwatch.db import Database
 from capwatch.ui import format
+from capwatch.ui.pages import DEFAULT
+from capwatch.ui.pages import PAGES as REGISTRY
 from tests import browser_support
-from tests.browser_support import AppServer, assert_no_error, wait_for_app
+from tests.browser_support import ROOT, AppServer, assert_no_error, wait_for_app
 
 app_server = browser_support.app_server  # fixtures, shared with other browser tests
 browser_page = browser_support.browser_page
 
 pytestmark = pytest.mark.browser
 
-# The default page (Overview) lives at "/": Streamlit serves a default page at the root only,
-# and answers "/overview" with a "Page not found" box once st.navigation is in charge.
-PAGES = {
-    "": "Overview",
-    "providers": "Providers",
-    "provider_profile": "Provider profile",
-    "service_lines": "Service lines",
-    "regions": "Regions",
-    "flags": "Flags",
-    "sql": "Ask the data (SQL)",
-    "data": "Data",
-}
+
+# Every page of the registry at its own path; the default page (Overview) at "/" as well
+# (Streamlit serves it there, and the entry script's hidden alias answers "/overview").
+def _heading(name: str) -> str:
+    """The `st.title(...)` a page file writes (Diagnostics' differs from its navigation title)."""
+    tree = ast.parse((ROOT / "pages" / f"{name}.py").read_text(encoding="utf-8"))
+    return next(
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "st.title"
+        and isinstance(node.args[0], ast.Constant)
+    )
+
+
+PAGES = {"": _heading(DEFAULT.name)} | {p.url_path: _heading(p.name) for p in REGISTRY}
 
 
 def _query(server: AppServer, sql: str) -> list[tuple]:
@@ -61,6 +68,7 @@ def test_every_page_renders_without_error(app_server: AppServer, browser_page: P
         assert_no_error(page)
         heading = page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text()
         assert title in heading
+        assert "Page not found" not in page.inner_text("body"), path
         assert "Synthetic data" in page.inner_text("body")
         shot = app_server.screenshots / f"{path or 'overview'}.png"
         page.screenshot(path=str(shot), full_page=True)

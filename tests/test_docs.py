@@ -14,9 +14,44 @@ from capwatch.contract import INPUT_TABLES, template_csv
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_generated_sections_are_up_to_date() -> None:
-    text = docs.README.read_text(encoding="utf-8")
-    assert docs.render(text) == text, "run `python -m capwatch.docs` to refresh the README"
+@pytest.mark.parametrize("file", docs.generated_files(), ids=lambda p: p.name)
+def test_generated_sections_are_up_to_date(file: Path) -> None:
+    text = file.read_text(encoding="utf-8")
+    assert docs.render(text, file) == text, f"run `python -m capwatch.docs` to refresh {file.name}"
+
+
+def test_every_generated_section_has_its_markers() -> None:
+    for name, (file, _) in docs.SECTIONS.items():
+        text = file.read_text(encoding="utf-8")
+        assert f"<!-- BEGIN {name} -->" in text and f"<!-- END {name} -->" in text, name
+
+
+def test_the_readme_is_short_enough_for_a_newcomer() -> None:
+    assert len(docs.README.read_text(encoding="utf-8").splitlines()) < 250
+
+
+def test_the_page_table_lists_every_page_of_the_registry() -> None:
+    from capwatch.ui.pages import PAGES
+
+    readme = docs.README.read_text(encoding="utf-8")
+    for page in PAGES:
+        assert f"| **{page.title}** | `/{page.url_path}` |" in readme
+        assert (ROOT / "pages" / f"{page.name}.py").is_file()
+    assert {p.stem for p in (ROOT / "pages").glob("*.py")} == {p.name for p in PAGES}
+
+
+def test_the_layout_tree_names_every_module_by_its_docstring() -> None:
+    tree = docs.layout_markdown()
+    assert "  load.py" in tree and "The loader: each file is read" in tree
+    assert "  pipelines/" in tree and "    read.py" in tree
+
+
+def test_every_doc_the_readme_links_to_exists() -> None:
+    import re
+
+    readme = docs.README.read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\((docs/[\w-]+\.md)", readme))
+    assert linked and all((ROOT / d).is_file() for d in linked), linked
 
 
 @pytest.mark.parametrize("table", INPUT_TABLES, ids=lambda t: t.name)

@@ -29,6 +29,7 @@ from capwatch.cli import app
 from capwatch.columns import Family, Kind, kind, measure
 from capwatch.export import Loads
 from capwatch.load import ingest
+from capwatch.ui.pages import PAGES
 from tests import untidy_returns as tiny
 
 runner = CliRunner()
@@ -387,7 +388,7 @@ def _page(tiny_db: Path, monkeypatch: pytest.MonkeyPatch, name: str):
     return at
 
 
-@pytest.mark.parametrize("name", ["providers", "overview", "service_lines", "regions", "data"])
+@pytest.mark.parametrize("name", [p.name for p in PAGES if p.downloads])
 def test_every_csv_download_on_a_page_has_an_excel_one_beside_it(
     tiny_db: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:

@@ -15,22 +15,14 @@ from capwatch.analytics.flags import compute_flags
 from capwatch.db import Database
 from capwatch.synthetic import expected_good_providers, expected_poor_providers
 from capwatch.ui import format
+from capwatch.ui.pages import PAGES as REGISTRY
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import hand_worked
 from tests.conftest import SYNTHETIC_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ENTRY_SCRIPT)
-PAGES = (
-    page_file("overview"),
-    page_file("providers"),
-    page_file("provider_profile"),
-    page_file("service_lines"),
-    page_file("regions"),
-    page_file("flags"),
-    page_file("sql"),
-    page_file("data"),
-)
+PAGES = [page_file(p.name) for p in REGISTRY]  # every page of the registry
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
 """The wheel works like any Python tool: built, installed into a fresh environment with only its
 declared dependencies, then `capwatch demo` run from an unrelated folder serves the dashboard.
+Then the same environment takes an editable install (`pip install -e`) of a checkout written
+with `core.symlinks=false` (as on Windows) and serves the demo again from that checkout.
 
-The app's script and pages must travel inside the package (`capwatch.webapp`); a missing file
-or an undeclared dependency fails here, not on a user's machine. Slow: it installs Polars,
+The app's script and pages must travel inside the package (`capwatch.webapp`, mapped from the
+top-level folders, no links); a missing file or an undeclared dependency fails here, not on a
+user's machine. Slow: it installs Polars,
 DuckDB and Streamlit into the new environment (from the configured package index).
 """
 
@@ -79,11 +82,31 @@ def test_the_wheel_installs_into_a_fresh_environment_and_serves_the_demo(tmp_pat
     pages = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
     assert {"capwatch/webapp/app.py", "capwatch/pipelines/read.py", "capwatch/load.py"} <= names
     assert {f"capwatch/webapp/pages/{p}" for p in pages} <= names
+    assert "capwatch/webapp/settings/config.toml" in names
+    assert "capwatch/webapp/published/README.md" in names
     assert not any(n.startswith(("pipelines/", "app.py", "pages/", "tests/")) for n in names)
     _run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], tmp_path)
+    _serve_the_demo(venv, tmp_path / "from-wheel", expect_files_under=venv)
 
+    checkout = tmp_path / "checkout"  # every tracked file, as a checkout without symlinks
+    _run(["git", "-c", "core.symlinks=false", "checkout-index", "--all", f"--prefix={checkout}/"],
+         ROOT)  # fmt: skip
+    _run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(checkout)], tmp_path
+    )
+    _serve_the_demo(venv, tmp_path / "from-checkout", expect_files_under=checkout)
+
+
+def _serve_the_demo(venv: Path, tmp_path: Path, expect_files_under: Path) -> None:
+    """`capwatch demo` from an unrelated folder serves the Overview with the right figures."""
+    probe = "import capwatch.webapp as w; print(w.entry_script())"
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe],
+        cwd=venv.parent, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert Path(where).is_relative_to(expect_files_under), where
     elsewhere = tmp_path / "elsewhere"  # no app.py, no pages/, no .streamlit/ here
-    elsewhere.mkdir()
+    elsewhere.mkdir(parents=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "demo.log"

@@ -14,6 +14,7 @@ from capwatch.errors import CapwatchError, DatabaseMissing
 from capwatch.ui.auth import gate
 from capwatch.ui.context import NO_DATA_MESSAGE, cached, show_errors
 from capwatch.ui.filters import render_sidebar
+from capwatch.ui.pages import DEFAULT, PAGES
 from capwatch.ui.scripts import page_file
 
 st.set_page_config(
@@ -24,32 +25,20 @@ st.set_page_config(
 )
 access = gate()  # sign-in first: nothing below runs for a visitor who may not see it
 
-PAGES = [
-    st.Page(page_file("overview"), title="Overview", url_path="overview",
-            icon=":material/dashboard:", default=True),
-    st.Page(page_file("providers"), title="Providers", url_path="providers",
-            icon=":material/local_hospital:"),
-    st.Page(page_file("provider_profile"), title="Provider profile", url_path="provider_profile",
-            icon=":material/badge:"),
-    st.Page(page_file("service_lines"), title="Service lines", url_path="service_lines",
-            icon=":material/stacked_bar_chart:"),
-    st.Page(page_file("regions"), title="Regions", url_path="regions", icon=":material/map:"),
-    st.Page(page_file("flags"), title="Flags", url_path="flags", icon=":material/flag:"),
-    st.Page(page_file("diagnostics"), title="Diagnostics (published)", url_path="diagnostics",
-            icon=":material/public:"),
+# The registry (capwatch.ui.pages) in navigation order, each page shown to whom it admits (a
+# restricted page also refuses itself). Streamlit serves the default page at "/" only; the
+# hidden alias makes "/overview", the path the README gives, open it too instead of
+# "Page not found".
+navigation = [
+    st.Page(page_file(p.name), title=p.title, icon=p.icon, default=p is DEFAULT,
+            url_path=f"{p.url_path}_home" if p is DEFAULT else p.url_path)
+    for p in PAGES
+    if p.visible_to(access)
 ]  # fmt: skip
-# SQL reads the whole database file: national analysts only; the audit trail is national.
-# Each of those pages also refuses itself. The Data page is scoped (its load log national).
-if access.may_use_sql:
-    PAGES.append(st.Page(page_file("sql"), title="Ask the data (SQL)", url_path="sql",
-                         icon=":material/database_search:"))  # fmt: skip
-PAGES.append(st.Page(page_file("data"), title="Data", url_path="data",
-                     icon=":material/folder_open:"))  # fmt: skip
-if access.may_view_audit:
-    PAGES.append(st.Page(page_file("audit"), title="Audit trail", url_path="audit",
-                         icon=":material/policy:"))  # fmt: skip
+navigation.append(st.Page(page_file(DEFAULT.name), title=DEFAULT.title, icon=DEFAULT.icon,
+                          url_path=DEFAULT.url_path, visibility="hidden"))  # fmt: skip
 
-page = st.navigation(PAGES)
+page = st.navigation(navigation)
 
 title, badge = st.columns([3, 2], vertical_alignment="center")
 title.markdown("### capwatch · independent-sector capacity")

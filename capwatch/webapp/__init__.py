@@ -1,28 +1,22 @@
-"""The dashboard's files, shipped inside the package: the Streamlit entry script and its pages.
+"""The dashboard as installed: its ASGI app, its Streamlit settings and the demo's published data.
 
-`app.py`, `pages/` and `streamlit_config.toml` here are links to the checkout's top-level
-`app.py`, `pages/` and `.streamlit/config.toml`: an editable install serves the checkout's
-files, and a wheel carries copies of them, so `capwatch demo` works from any folder. So is
-`published/`, the checkout's `data/published/` (the demo's extract of published DM01 data).
+`app.py` here serves the same app as the checkout's top-level `app.py`. The settings
+(`.streamlit/config.toml`) and `data/published/` (the demo's extract of published DM01 data)
+are the checkout's own files in a checkout or an editable install, and copies a wheel carries
+(see `capwatch.ui.scripts.shipped`), so `capwatch demo` works from any folder.
 """
 
 from __future__ import annotations
 
 import tomllib
-from importlib.resources import files
 from pathlib import Path
 
-
-def _shipped(name: str) -> Path:
-    resource = files(__name__).joinpath(name)
-    if not isinstance(resource, Path):  # a zip import: Streamlit needs real files
-        raise RuntimeError(f"capwatch's {name} is not a file on disk: install capwatch unzipped")
-    return resource
+from capwatch.ui.scripts import shipped
 
 
 def entry_script() -> Path:
-    """The script `streamlit run` serves (its pages are found beside it)."""
-    return _shipped("app.py")
+    """The script `streamlit run` serves (`capwatch.ui.scripts` finds the pages)."""
+    return Path(__file__).resolve().parent / "app.py"
 
 
 def streamlit_options() -> list[str]:
@@ -31,7 +25,8 @@ def streamlit_options() -> list[str]:
     Streamlit reads `.streamlit/config.toml` only from the current folder (and the user's home),
     so an installed app served from another folder would lose them otherwise.
     """
-    settings = tomllib.loads(_shipped("streamlit_config.toml").read_text(encoding="utf-8"))
+    config = shipped("settings/config.toml", ".streamlit/config.toml")
+    settings = tomllib.loads(config.read_text(encoding="utf-8"))
     return [
         f"--{section}.{key}={value if not isinstance(value, bool) else str(value).lower()}"
         for section, values in settings.items()
@@ -41,4 +36,4 @@ def streamlit_options() -> list[str]:
 
 def published_data() -> Path:
     """The folder of published NHS data the demo loads (the DM01 extract and its attribution)."""
-    return _shipped("published")
+    return shipped("published", "data/published")

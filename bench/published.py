@@ -46,7 +46,7 @@ def main() -> int:
     from capwatch.analytics import diagnostics
     from capwatch.analytics.filters import Filters
     from capwatch.db import Database
-    from capwatch.pipelines.published import dm01
+    from pipelines.published import dm01
 
     files = sorted((REAL / "dm01_provider").rglob("*.xls"))
     ingest_s: list[float] = []

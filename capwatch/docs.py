@@ -136,7 +136,7 @@ LAYOUT_TOP = {
     "bench/": "the benchmark (speed is measured there, never in tests)",
     "scripts/test.sh": "installs what the tests need, runs ruff, mypy, lint-imports and pytest",
 }
-LAYOUT_OPEN = ("capwatch", "capwatch/analytics", "capwatch/pipelines")
+LAYOUT_OPEN = ("capwatch", "capwatch/analytics", "pipelines")
 """The packages whose modules the tree lists one by one (the others: one line each)."""
 
 

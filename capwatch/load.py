@@ -16,11 +16,11 @@ import polars as pl
 from capwatch import db, quality
 from capwatch.contract import InputTable
 from capwatch.load_published import load_published
-from capwatch.pipelines import validate
-from capwatch.pipelines.normalise import flag_columns, normalise, normalise_distinct
-from capwatch.pipelines.problems import FileRejected, Problem
-from capwatch.pipelines.published.readers import is_published
-from capwatch.pipelines.read import (
+from pipelines import validate
+from pipelines.normalise import flag_columns, normalise, normalise_distinct
+from pipelines.problems import FileRejected, Problem
+from pipelines.published.readers import is_published
+from pipelines.read import (
     ROW,
     Fingerprint,
     ScannedFile,

@@ -1,6 +1,6 @@
 """Loading published files (DM01, the ODS list): read, check, and store whole or not at all.
 
-Called by `capwatch.load.load_file` for a file that `capwatch.pipelines.published.readers`
+Called by `capwatch.load.load_file` for a file that `pipelines.published.readers`
 recognised. A DM01 month already held is skipped if its figures are the same, refused if they
 differ (naming the load that holds it): a published month is replaced only by retracting that
 load first.
@@ -16,10 +16,10 @@ from typing import Literal, cast
 import polars as pl
 
 from capwatch import db
-from capwatch.pipelines import answer_key
-from capwatch.pipelines.problems import FileRejected, Problem
-from capwatch.pipelines.published import dm01, extract, ods
-from capwatch.pipelines.published.readers import STORED
+from pipelines import answer_key
+from pipelines.problems import FileRejected, Problem
+from pipelines.published import dm01, extract, ods
+from pipelines.published.readers import STORED
 
 _COMPARE = [c for c in extract.COLUMNS if c != "source_row"]
 

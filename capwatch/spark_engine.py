@@ -31,11 +31,11 @@ import pyarrow as pa
 from capwatch.contract import LOAD_ORDER, InputTable, input_table, table_for_file
 from capwatch.errors import CapwatchError
 from capwatch.load import ACTIVITY_GRAIN, _activity_by_day, daily_from_distinct
-from capwatch.pipelines import validate
-from capwatch.pipelines.normalise import flag_columns
-from capwatch.pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
-from capwatch.pipelines.published.readers import ORDER as PUBLISHED_ORDER
-from capwatch.pipelines.read import (
+from pipelines import validate
+from pipelines.normalise import flag_columns
+from pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
+from pipelines.published.readers import ORDER as PUBLISHED_ORDER
+from pipelines.read import (
     ROW,
     Fingerprint,
     ScannedFile,

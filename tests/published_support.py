@@ -11,7 +11,7 @@ import fastexcel
 import openpyxl
 import pytest
 
-from capwatch.pipelines.published.workbook import column_letter
+from pipelines.published.workbook import column_letter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "published"

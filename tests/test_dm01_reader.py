@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from capwatch.pipelines.problems import FileRejected
-from capwatch.pipelines.published import dm01, ods
-from capwatch.pipelines.published.readers import recognise
+from pipelines.problems import FileRejected
+from pipelines.published import dm01, ods
+from pipelines.published.readers import recognise
 from tests.published_support import (
     ACTIVITY,
     EPHP,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from capwatch import db
 from capwatch.load import ingest
-from capwatch.pipelines.normalise import activity_key
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from pipelines.normalise import activity_key
 from tests import untidy_returns
 
 REAL_DM01 = (

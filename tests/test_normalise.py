@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from capwatch.contract import input_table
-from capwatch.pipelines.normalise import normalise, normalise_distinct
+from pipelines.normalise import normalise, normalise_distinct
 
 ACTIVITY = input_table("activity")
 

@@ -38,7 +38,8 @@ def test_every_package_folder_is_in_the_wheel_list() -> None:
     listed = set(settings["setuptools"]["packages"])
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for init in (ROOT / "capwatch").rglob("__init__.py")
+        for top in ("capwatch", "pipelines")
+        for init in (ROOT / top).rglob("__init__.py")
     }
     assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
     mapped = settings["setuptools"]["package-dir"]
@@ -77,8 +78,8 @@ def test_a_checkout_without_symlinks_serves_the_same_files(tmp_path: Path) -> No
     plain = tmp_path / "checkout"
     _git("-c", "core.symlinks=false", "checkout-index", "--all", f"--prefix={plain}/")
     probe = (
-        "import capwatch.pipelines.read, capwatch.webapp as w, capwatch.ui.scripts as s\n"
-        "print(capwatch.pipelines.read.__file__)\n"
+        "import pipelines.read, capwatch.webapp as w, capwatch.ui.scripts as s\n"
+        "print(pipelines.read.__file__)\n"
         "print(w.entry_script()); print(w.published_data()); print(s.page_file('overview'))\n"
         "print(len(w.streamlit_options()))\n"
     )

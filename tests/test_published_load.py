@@ -17,7 +17,7 @@ from capwatch.analytics import reference
 from capwatch.cli import app
 from capwatch.db import Database
 from capwatch.load import ingest
-from capwatch.pipelines.published import extract
+from pipelines.published import extract
 from tests.published_support import (
     ACTIVITY,
     EPHP,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from capwatch.pipelines.read import fingerprint
+from pipelines.read import fingerprint
 
 MIB = 1 << 20
 

@@ -80,7 +80,7 @@ def test_the_wheel_installs_into_a_fresh_environment_and_serves_the_demo(tmp_pat
     (wheel,) = dist.glob("capwatch-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     pages = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
-    assert {"capwatch/webapp/app.py", "capwatch/pipelines/read.py", "capwatch/load.py"} <= names
+    assert {"capwatch/webapp/app.py", "pipelines/read.py", "capwatch/load.py"} <= names
     assert {f"capwatch/webapp/pages/{p}" for p in pages} <= names
     assert "capwatch/webapp/settings/config.toml" in names
     assert "capwatch/webapp/published/README.md" in names

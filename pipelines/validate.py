@@ -12,9 +12,9 @@ from collections.abc import Iterable
 import polars as pl
 
 from capwatch.contract import InputTable
-from capwatch.pipelines.normalise import bad, explain, flag_columns, normalise
-from capwatch.pipelines.problems import MAX_PROBLEMS_SHOWN, Problem
-from capwatch.pipelines.read import ROW, ScannedFile
+from pipelines.normalise import bad, explain, flag_columns, normalise
+from pipelines.problems import MAX_PROBLEMS_SHOWN, Problem
+from pipelines.read import ROW, ScannedFile
 
 
 def count_flags(frame: pl.DataFrame, table: InputTable) -> int:

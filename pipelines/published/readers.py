@@ -1,6 +1,6 @@
 """The published readers and which one takes a file, judged by the file's content.
 
-A published file's name does not name a table, so discovery (`capwatch.pipelines.read.discover`)
+A published file's name does not name a table, so discovery (`pipelines.read.discover`)
 asks `recognise` about any file whose name names no contract table.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from capwatch.contract import InputTable
-from capwatch.pipelines import answer_key
-from capwatch.pipelines.published import dm01, extract, ods
-from capwatch.pipelines.published.workbook import SUFFIXES, looks_like_workbook
+from pipelines import answer_key
+from pipelines.published import dm01, extract, ods
+from pipelines.published.workbook import SUFFIXES, looks_like_workbook
 
 # Readers as tables for discovery and the load report; the name is the load log's `reader`.
 READERS: dict[str, InputTable] = {

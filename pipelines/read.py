@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from capwatch.contract import InputTable, header_key, table_for_file
-from capwatch.pipelines.problems import FileRejected, Problem
+from pipelines.problems import FileRejected, Problem
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
 TEMPLATES_DIR = "templates"  # data/templates holds example files; a folder scan skips it
@@ -57,8 +57,8 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     folder are passed over; a file named on its own is always read (or rejected).
     """
     from capwatch.contract import LOAD_ORDER
-    from capwatch.pipelines.published.readers import ORDER as PUBLISHED_ORDER
-    from capwatch.pipelines.published.readers import recognise as recognise_published
+    from pipelines.published.readers import ORDER as PUBLISHED_ORDER
+    from pipelines.published.readers import recognise as recognise_published
 
     found: list[tuple[Path, InputTable]] = []
     problems: list[Problem] = []

@@ -24,9 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from capwatch.contract import header_key
-from capwatch.pipelines.problems import FileRejected, Problem
-from capwatch.pipelines.published.regions import REGION_BY_CODE
-from capwatch.pipelines.published.workbook import Sheet, read_sheets, sheet_names
+from pipelines.problems import FileRejected, Problem
+from pipelines.published.regions import REGION_BY_CODE
+from pipelines.published.workbook import Sheet, read_sheets, sheet_names
 
 READER = "dm01_provider"
 TABLE = "dm01_monthly"

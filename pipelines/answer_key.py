@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from capwatch.pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
+from pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
 
 READER = "synthetic_answer_key"
 TABLE = "answer_key"

@@ -14,7 +14,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from capwatch.pipelines.problems import FileRejected, Problem
+from pipelines.problems import FileRejected, Problem
 
 SUFFIXES = (".xls", ".xlsx")
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"

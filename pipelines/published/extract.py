@@ -1,7 +1,7 @@
 """capwatch's own compact extract of published DM01 months, shipped for the demo.
 
 Made by capwatch's DM01 reader
-(`python -m capwatch.pipelines.published.extract DIR OUT.parquet`): every checked
+(`python -m pipelines.published.extract DIR OUT.parquet`): every checked
 `Provider by Test` row of every workbook under DIR, in the stored grain, as one Parquet file
 whose metadata names it (`capwatch: dm01_extract`) and carries the attribution. It is
 recognised by that metadata, never by its name, and checked again when loaded.
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
-from capwatch.pipelines.problems import FileRejected, Problem
-from capwatch.pipelines.published import dm01
-from capwatch.pipelines.published.regions import REGION_BY_CODE
-from capwatch.pipelines.published.workbook import SUFFIXES, looks_like_workbook
+from pipelines.problems import FileRejected, Problem
+from pipelines.published import dm01
+from pipelines.published.regions import REGION_BY_CODE
+from pipelines.published.workbook import SUFFIXES, looks_like_workbook
 
 READER = "dm01_extract"
 KIND_KEY = "capwatch"
@@ -108,7 +108,7 @@ def read_extract(path: Path) -> pl.DataFrame:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m capwatch.pipelines.published.extract DM01_FOLDER OUT.parquet")
+        print("usage: python -m pipelines.published.extract DM01_FOLDER OUT.parquet")
         return 2
     frame = write_extract(Path(argv[0]), Path(argv[1]))
     print(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from capwatch.pipelines.problems import FileRejected, Problem
-from capwatch.pipelines.published.workbook import Sheet, read_sheets, sheet_names
+from pipelines.problems import FileRejected, Problem
+from pipelines.published.workbook import Sheet, read_sheets, sheet_names
 
 READER = "ods_ephp"
 TABLE = "ods_independent_orgs"

@@ -129,6 +129,7 @@ LAYOUT_TOP = {
     "app.py": None,  # its docstring
     "pages/": "one file per page (registry: capwatch/ui/pages.py); they only render",
     "capwatch/": None,
+    "pipelines/": None,
     "data/templates/": "a CSV template per input table",
     "data/published/": "real published DM01 data for the demo (OGL v3.0, with its attribution)",
     "docs/": "everything the README leaves out: contract, dictionary, flags, Spark, development",
@@ -160,9 +161,9 @@ def layout_markdown() -> str:
                     package(child, depth + 1)
 
     for name, text in LAYOUT_TOP.items():
-        if name == "capwatch/":
-            rows.append((name, _first_line(ROOT / "capwatch" / "__init__.py")))
-            package(ROOT / "capwatch", 1)
+        if name in {"capwatch/", "pipelines/"}:
+            rows.append((name, _first_line(ROOT / name / "__init__.py")))
+            package(ROOT / name, 1)
         else:
             rows.append((name, text if text is not None else _first_line(ROOT / name)))
     width = max(len(n) for n, _ in rows) + 2

@@ -43,7 +43,7 @@ def test_the_page_table_lists_every_page_of_the_registry() -> None:
 def test_the_layout_tree_names_every_module_by_its_docstring() -> None:
     tree = docs.layout_markdown()
     assert "  load.py" in tree and "The loader: each file is read" in tree
-    assert "  pipelines/" in tree and "    read.py" in tree
+    assert "\npipelines/" in tree and "\n  read.py" in tree
 
 
 def test_every_doc_the_readme_links_to_exists() -> None:

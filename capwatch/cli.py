@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -213,7 +212,28 @@ def unload(
 def demo(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve the dashboard on.")] = 8501,
-    scale: Annotated[float, typer.Option(help="Scale of the synthetic data if built.")] = 1.0,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help=f"Address to listen on. Default: ${config.env_var('address')}, else "
+            f"{config.setting_default('address')} (this machine only). 0.0.0.0 opens it to "
+            "the network: refused without sign-in unless --allow-anyone.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_anyone: Annotated[
+        bool,
+        typer.Option(
+            "--allow-anyone",
+            help="Serve on a non-loopback address without sign-in: everyone who can reach "
+            "it sees everything.",
+        ),
+    ] = False,
+    scale: Annotated[
+        float,
+        typer.Option(help="Volume of the synthetic data, when it is built (1 ≈ 1M activity rows)."),
+    ] = 1.0,
     build_only: Annotated[
         bool, typer.Option("--build-only", help="Build the data if missing, do not serve.")
     ] = False,
@@ -222,11 +242,18 @@ def demo(
 
     The demo is synthetic 2020 contract data (fictional providers) beside real published NHS
     England DM01 diagnostics (April 2019 – September 2020, Open Government Licence v3.0).
+    It listens on 127.0.0.1 unless --address says otherwise; SIGTERM or Ctrl+C stops the
+    server and waits for it.
     """
-    from capwatch import webapp
+    from capwatch import serve, webapp
     from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
 
+    host = address or config.setting("address")
+    if not build_only:  # refused before any data is built
+        serve.check_address(
+            host, signed_in=serve.sign_in_configured(Path.cwd()), allow_anyone=allow_anyone
+        )
     db_path = config.resolve_db_path(db)
     if not db_path.exists():
         data_dir = db_path.parent / "synthetic"
@@ -240,20 +267,17 @@ def demo(
         typer.echo(f"loaded {report.count('loaded')} files into {db_path}")
     if build_only:
         return
-    typer.echo(f"Serving capwatch on http://localhost:{port} (Ctrl+C to stop)")
+    typer.echo(f"Serving capwatch on {serve.shown_url(host, port)} (Ctrl+C to stop)")
     env = {**os.environ, config.DB_ENV_VAR: str(db_path.resolve())}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(webapp.entry_script()),
         *webapp.streamlit_options(),
-        "--server.port", str(port), "--server.headless", "true",
+        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    try:
-        # Served from the current folder, which holds the user's .streamlit/secrets.toml,
-        # access file and audit log (relative settings resolve against it).
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    # Served from the current folder, which holds the user's .streamlit/secrets.toml,
+    # access file and audit log (relative settings resolve against it).
+    raise typer.Exit(serve.run_server(cmd, env))
 
 
 FormatOption = Annotated[

@@ -315,8 +315,11 @@ def export(
     (use CSV, or `capwatch sql` to narrow it).
     """
     from capwatch.export import export_relation
+    from capwatch.outputs import check_output
 
-    rows = export_relation(config.resolve_db_path(db), view, out, _file_format(fmt, out))
+    db_path = config.resolve_db_path(db)
+    check_output(out, db_path)
+    rows = export_relation(db_path, view, out, _file_format(fmt, out))
     typer.echo(f"wrote {rows:,} rows of {view} to {out}")
 
 
@@ -365,10 +368,13 @@ def flags(
     from capwatch.analytics.flags import parse_params, run_flags
     from capwatch.db import Database
     from capwatch.export import loads, provenance, write_frame
+    from capwatch.outputs import check_output
 
     file_format = _file_format(fmt, out)
     overrides = parse_params(param or [])
-    reader = Database(config.resolve_db_path(db))
+    db_path = config.resolve_db_path(db)
+    check_output(out, db_path)
+    reader = Database(db_path)
     try:
         run = run_flags(reader, Filters(), rules=rule or None, params=overrides)
         data = loads(reader)
@@ -421,6 +427,7 @@ def backtest(
 ) -> None:
     """Would the flags have called the removals? Replay the rules week by week (data up to
     each week only) against every removed contract: hits, misses and weeks of warning."""
+    from capwatch import outputs
     from capwatch.analytics.flags import parse_params
     from capwatch.analytics.flags.backtest import backtest as run_backtest
     from capwatch.analytics.flags.backtest import summary_lines
@@ -428,18 +435,20 @@ def backtest(
     from capwatch.export import csv_bytes
 
     overrides = parse_params(param or [])
-    reader = Database(config.resolve_db_path(db))
+    db_path = config.resolve_db_path(db)
+    for path in (out, summary):
+        if path is not None:
+            outputs.check_output(path, db_path)
+    reader = Database(db_path)
     try:
         result = run_backtest(
             reader, rules=rule or None, params=overrides, warmup_weeks=warmup_weeks
         )
     finally:
         reader.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(csv_bytes(result.detail))
+    outputs.write_bytes(out, csv_bytes(result.detail))
     if summary is not None:
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        summary.write_bytes(csv_bytes(result.summary))
+        outputs.write_bytes(summary, csv_bytes(result.summary))
     for line in summary_lines(result):
         typer.echo(line)
     typer.echo(f"wrote {result.detail.height:,} rows (contract × rule) to {out}")
@@ -471,6 +480,7 @@ def sql(
     """
     import shutil
 
+    from capwatch import outputs
     from capwatch.sandbox import Limits, run_query
     from capwatch.sandbox.client import OutputFormat
     from capwatch.sandbox.table import render_table
@@ -483,6 +493,8 @@ def sql(
         raise _fail("--format xlsx needs --out FILE.xlsx (a workbook is not text)")
     limits = Limits(timeout_s=timeout)
     db_path = config.resolve_db_path(db)
+    if out is not None:
+        outputs.check_output(out, db_path)
     if fmt == "table":
         result = run_query(db_path, query, limits=limits)
         result.cleanup()
@@ -490,7 +502,7 @@ def sql(
         if out is None:
             typer.echo(text, nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            outputs.write_bytes(out, text.encode("utf-8"))
         return
     output_format: OutputFormat = "arrow" if fmt == "xlsx" else "csv" if fmt == "csv" else "json"
     result = run_query(db_path, query, limits=limits, max_rows=0, output_format=output_format)
@@ -505,8 +517,7 @@ def sql(
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(result.output_path, out)
+            outputs.move_into(result.output_path, out)
             typer.echo(f"wrote {result.total_rows:,} rows to {out}", err=True)
     finally:
         result.cleanup()

@@ -31,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 import xlsxwriter
 
+from capwatch import outputs
 from capwatch.columns import Family, Kind, kind
 from capwatch.errors import CapwatchError
 
@@ -220,8 +221,17 @@ def write_workbook(
     (`TooManyRows`). Returns the rows written. The file appears only when complete.
     """
     check_rows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    with outputs.temp_beside(path) as tmp:
+        return _write(tmp, sheet, schema, batches, about)
+
+
+def _write(
+    tmp: Path,
+    sheet: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    about: Provenance,
+) -> int:
     book = xlsxwriter.Workbook(
         str(tmp),
         {
@@ -245,12 +255,7 @@ def write_workbook(
         _about_sheet(book, about)
     except BaseException:
         with contextlib.suppress(Exception):
-            book.close()  # releases its temporary files; the part file is removed below
-        tmp.unlink(missing_ok=True)
+            book.close()  # releases its temporary files; the part file is removed by the caller
         raise
-    try:
-        book.close()
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    book.close()
     return data.row

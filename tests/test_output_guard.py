@@ -84,9 +84,8 @@ def test_the_audit_log_and_folders_are_refused(tmp_path: Path, monkeypatch) -> N
 def test_a_file_this_process_holds_open_is_refused(tmp_path: Path) -> None:
     held = tmp_path / "held.csv"
     held.write_text("x\n", encoding="utf-8")
-    with held.open("rb"):
-        with pytest.raises(UnsafeOutput, match="has it open"):
-            check_output(held, tmp_path / "capacity.duckdb")
+    with held.open("rb"), pytest.raises(UnsafeOutput, match="has it open"):
+        check_output(held, tmp_path / "capacity.duckdb")
     check_output(held, tmp_path / "capacity.duckdb")  # closed again: allowed
 
 

@@ -99,7 +99,7 @@ def report(results: dict[str, Any]) -> str:
             f"| `capwatch export {results['view']} --out x.csv` | {c['wall_s']:.2f} s | "
             f"{c['rows_per_s']:,.0f} | {c['file_mib']:.1f} MiB |",
             "",
-            "`capwatch sql \"SELECT 1\"` start-up:",
+            '`capwatch sql "SELECT 1"` start-up:',
             "",
             "| part | wall |",
             "|---|---|",

@@ -48,6 +48,31 @@ DbOption = Annotated[
 ]
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 flag`, `2 flags`, `1,204 flags`."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _version(show: bool) -> None:
+    if show:
+        from capwatch import __version__
+
+        typer.echo(f"capwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Independent-sector capacity utilisation for NHS commissioners."""
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"capwatch: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
@@ -398,7 +423,7 @@ def flags(
     money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
     notes = "".join(f" Note: {note}" for note in run.notes)  # one line, notes included
     typer.echo(
-        f"wrote {found.height:,} flags on {providers} providers to {out} "
+        f"wrote {_count(found.height, 'flag')} on {_count(providers, 'provider')} to {out} "
         f"(£{money:,.0f} at stake, summed over flags, which overlap).{notes}"
     )
 
@@ -543,12 +568,19 @@ def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int)
     arrow_to_xlsx(result, out, "sql_result", about, rows)
 
 
+def one_line(message: str) -> str:
+    """A message on one line: DuckDB's multi-line errors (context, a caret under the place)
+    joined with "; ", caret lines dropped."""
+    lines = [line.strip() for line in message.splitlines()]
+    return "; ".join(line for line in lines if line and set(line) != {"^"})
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into a one-line message."""
     try:
         app()
     except CapwatchError as exc:
-        typer.secho(f"capwatch: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(f"capwatch: {one_line(str(exc))}", err=True, fg=typer.colors.RED)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -21,6 +21,7 @@ browser_page = browser_support.browser_page
 PAGES = ["overview", "providers", "provider_profile", "service_lines", "regions", "flags",
          "diagnostics", "sql", "data"]  # fmt: skip
 TABLE = '[data-testid="stDataFrame"]'
+TIMEOUT_MS = 120_000  # a page on a loaded shared machine can take a minute to run
 
 
 @pytest.mark.browser
@@ -31,11 +32,12 @@ def test_no_request_leaves_the_machine(app_server: AppServer, browser_page: Page
     def record(request: Request) -> None:
         requests.append(request.url)
 
+    page.set_default_timeout(TIMEOUT_MS)
     page.on("request", record)
     served = urlsplit(app_server.url).netloc
     for name in PAGES:
         page.goto(f"{app_server.url}/{name}")
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms=TIMEOUT_MS)
         assert_no_error(page)
         page.mouse.wheel(0, 4000)  # draw what is below the fold too
         page.wait_for_timeout(500)
@@ -52,8 +54,9 @@ def test_no_request_leaves_the_machine(app_server: AppServer, browser_page: Page
 @pytest.mark.browser
 def test_tables_have_no_download_of_their_own(app_server: AppServer, browser_page: Page) -> None:
     page = browser_page
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{app_server.url}/providers")
-    wait_for_app(page)
+    wait_for_app(page, timeout_ms=TIMEOUT_MS)
     table = page.locator(TABLE).first
     table.wait_for()
     table.hover()

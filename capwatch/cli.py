@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,6 +46,31 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 flag`, `2 flags`, `1,204 flags`."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _version(show: bool) -> None:
+    if show:
+        from capwatch import __version__
+
+        typer.echo(f"capwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Independent-sector capacity utilisation for NHS commissioners."""
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -214,7 +238,28 @@ def unload(
 def demo(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve the dashboard on.")] = 8501,
-    scale: Annotated[float, typer.Option(help="Scale of the synthetic data if built.")] = 1.0,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help=f"Address to listen on. Default: ${config.env_var('address')}, else "
+            f"{config.setting_default('address')} (this machine only). 0.0.0.0 opens it to "
+            "the network: refused without sign-in unless --allow-anyone.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_anyone: Annotated[
+        bool,
+        typer.Option(
+            "--allow-anyone",
+            help="Serve on a non-loopback address without sign-in: everyone who can reach "
+            "it sees everything.",
+        ),
+    ] = False,
+    scale: Annotated[
+        float,
+        typer.Option(help="Volume of the synthetic data, when it is built (1 ≈ 1M activity rows)."),
+    ] = 1.0,
     build_only: Annotated[
         bool, typer.Option("--build-only", help="Build the data if missing, do not serve.")
     ] = False,
@@ -223,11 +268,18 @@ def demo(
 
     The demo is synthetic 2020 contract data (fictional providers) beside real published NHS
     England DM01 diagnostics (April 2019 – September 2020, Open Government Licence v3.0).
+    It listens on 127.0.0.1 unless --address says otherwise; SIGTERM or Ctrl+C stops the
+    server and waits for it.
     """
-    from capwatch import webapp
+    from capwatch import serve, webapp
     from capwatch.load import ingest as run
     from capwatch.synthetic import generate as make
 
+    host = address or config.setting("address")
+    if not build_only:  # refused before any data is built
+        serve.check_address(
+            host, signed_in=serve.sign_in_configured(Path.cwd()), allow_anyone=allow_anyone
+        )
     db_path = config.resolve_db_path(db)
     if not db_path.exists():
         data_dir = db_path.parent / "synthetic"
@@ -241,20 +293,17 @@ def demo(
         typer.echo(f"loaded {report.count('loaded')} files into {db_path}")
     if build_only:
         return
-    typer.echo(f"Serving capwatch on http://localhost:{port} (Ctrl+C to stop)")
+    typer.echo(f"Serving capwatch on {serve.shown_url(host, port)} (Ctrl+C to stop)")
     env = {**os.environ, config.DB_ENV_VAR: str(db_path.resolve())}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(webapp.entry_script()),
         *webapp.streamlit_options(),
-        "--server.port", str(port), "--server.headless", "true",
+        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    try:
-        # Served from the current folder, which holds the user's .streamlit/secrets.toml,
-        # access file and audit log (relative settings resolve against it).
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    # Served from the current folder, which holds the user's .streamlit/secrets.toml,
+    # access file and audit log (relative settings resolve against it).
+    raise typer.Exit(serve.run_server(cmd, env))
 
 
 FormatOption = Annotated[
@@ -292,8 +341,11 @@ def export(
     (use CSV, or `capwatch sql` to narrow it).
     """
     from capwatch.export import export_relation
+    from capwatch.outputs import check_output
 
-    rows = export_relation(config.resolve_db_path(db), view, out, _file_format(fmt, out))
+    db_path = config.resolve_db_path(db)
+    check_output(out, db_path)
+    rows = export_relation(db_path, view, out, _file_format(fmt, out))
     typer.echo(f"wrote {rows:,} rows of {view} to {out}")
 
 
@@ -343,10 +395,13 @@ def flags(
     from capwatch.analytics.flags import parse_params, run_flags
     from capwatch.db import Database
     from capwatch.export import loads, provenance, write_frame
+    from capwatch.outputs import check_output
 
     file_format = _file_format(fmt, out)
     overrides = parse_params(param or [])
-    reader = Database(config.resolve_db_path(db))
+    db_path = config.resolve_db_path(db)
+    check_output(out, db_path)
+    reader = Database(db_path)
     try:
         run = run_flags(reader, Filters(), rules=rule or None, params=overrides)
         data = loads(reader)
@@ -370,7 +425,7 @@ def flags(
     money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
     notes = "".join(f" Note: {note}" for note in run.notes)  # one line, notes included
     typer.echo(
-        f"wrote {found.height:,} flags on {providers} providers to {out} "
+        f"wrote {_count(found.height, 'flag')} on {_count(providers, 'provider')} to {out} "
         f"(£{money:,.0f} at stake, summed over flags, which overlap).{notes}"
     )
 
@@ -399,6 +454,7 @@ def backtest(
 ) -> None:
     """Would the flags have called the removals? Replay the rules week by week (data up to
     each week only) against every removed contract: hits, misses and weeks of warning."""
+    from capwatch import outputs
     from capwatch.analytics.flags import parse_params
     from capwatch.analytics.flags.backtest import backtest as run_backtest
     from capwatch.analytics.flags.backtest import summary_lines
@@ -406,18 +462,20 @@ def backtest(
     from capwatch.export import csv_bytes
 
     overrides = parse_params(param or [])
-    reader = Database(config.resolve_db_path(db))
+    db_path = config.resolve_db_path(db)
+    for path in (out, summary):
+        if path is not None:
+            outputs.check_output(path, db_path)
+    reader = Database(db_path)
     try:
         result = run_backtest(
             reader, rules=rule or None, params=overrides, warmup_weeks=warmup_weeks
         )
     finally:
         reader.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(csv_bytes(result.detail))
+    outputs.write_bytes(out, csv_bytes(result.detail))
     if summary is not None:
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        summary.write_bytes(csv_bytes(result.summary))
+        outputs.write_bytes(summary, csv_bytes(result.summary))
     for line in summary_lines(result):
         typer.echo(line)
     typer.echo(f"wrote {result.detail.height:,} rows (contract × rule) to {out}")
@@ -449,6 +507,7 @@ def sql(
     """
     import shutil
 
+    from capwatch import outputs
     from capwatch.sandbox import Limits, run_query
     from capwatch.sandbox.client import OutputFormat
     from capwatch.sandbox.table import render_table
@@ -461,6 +520,8 @@ def sql(
         raise _fail("--format xlsx needs --out FILE.xlsx (a workbook is not text)")
     limits = Limits(timeout_s=timeout)
     db_path = config.resolve_db_path(db)
+    if out is not None:
+        outputs.check_output(out, db_path)
     if fmt == "table":
         result = run_query(db_path, query, limits=limits)
         result.cleanup()
@@ -468,7 +529,7 @@ def sql(
         if out is None:
             typer.echo(text, nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            outputs.write_bytes(out, text.encode("utf-8"))
         return
     output_format: OutputFormat = "arrow" if fmt == "xlsx" else "csv" if fmt == "csv" else "json"
     result = run_query(db_path, query, limits=limits, max_rows=0, output_format=output_format)
@@ -483,8 +544,7 @@ def sql(
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(result.output_path, out)
+            outputs.move_into(result.output_path, out)
             typer.echo(f"wrote {result.total_rows:,} rows to {out}", err=True)
     finally:
         result.cleanup()
@@ -510,12 +570,19 @@ def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int)
     arrow_to_xlsx(result, out, "sql_result", about, rows)
 
 
+def one_line(message: str) -> str:
+    """A message on one line: DuckDB's multi-line errors (context, a caret under the place)
+    joined with "; ", caret lines dropped."""
+    lines = [line.strip() for line in message.splitlines()]
+    return "; ".join(line for line in lines if line and set(line) != {"^"})
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into a one-line message."""
     try:
         app()
     except CapwatchError as exc:
-        typer.secho(f"capwatch: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(f"capwatch: {one_line(str(exc))}", err=True, fg=typer.colors.RED)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

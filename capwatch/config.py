@@ -52,6 +52,13 @@ SETTINGS: tuple[Setting, ...] = (
         "1000",
         "Rows of an ad hoc SQL result shown on screen (the CSV has every row).",
     ),
+    Setting(
+        "address",
+        "CAPWATCH_ADDRESS",
+        "127.0.0.1",
+        "Address `capwatch demo` listens on (loopback: this machine only). A wider one needs "
+        "sign-in configured, or `--allow-anyone`.",
+    ),
 )
 
 
@@ -66,6 +73,11 @@ def setting(name: str) -> str:
     """The value of a setting: its environment variable if set, else its default."""
     s = _declared(name)
     return os.environ.get(s.env) or s.default
+
+
+def setting_default(name: str) -> str:
+    """A setting's default value."""
+    return _declared(name).default
 
 
 def env_var(name: str) -> str:

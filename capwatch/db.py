@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 
 from capwatch import history, schema
-from capwatch.errors import DatabaseBusy, DatabaseMissing, SchemaTooOld
+from capwatch.errors import DatabaseBusy, DatabaseMissing, NotADatabase, SchemaTooOld
 from capwatch.migrations import MIGRATIONS
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -129,6 +129,26 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 _SNAPSHOT = "capwatch_db"
+_MAGIC = b"DUCK"  # DuckDB's file header: an 8-byte checksum, then these four bytes
+_MAGIC_AT = 8
+
+
+def check_database_file(path: Path) -> None:
+    """Raise `NotADatabase`, in one line, when `path` exists but is not a DuckDB file (a CSV,
+    a workbook, a folder, an empty file), before DuckDB is asked to open it."""
+    if not path.exists():
+        return
+    advice = "point --db (or $CAPWATCH_DB) at a capwatch database, or at a new file name"
+    if path.is_dir():
+        raise NotADatabase(f"{path} is a folder, not a DuckDB database: {advice}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_MAGIC_AT + len(_MAGIC))
+    except OSError as exc:
+        raise NotADatabase(f"cannot read the database {path}: {exc.strerror}") from None
+    if head[_MAGIC_AT:] != _MAGIC:
+        what = "an empty file" if not head else "its first bytes are not DuckDB's"
+        raise NotADatabase(f"{path} is not a DuckDB database ({what}): {advice}")
 
 
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
@@ -143,6 +163,7 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         raise DatabaseMissing(
             f"No database at {path}. Run `capwatch demo` or `capwatch ingest FILES --db {path}`."
         )
+    check_database_file(path)
     con = duckdb.connect(":memory:")
     quoted = str(path).replace("'", "''")
     con.execute(f"ATTACH '{quoted}' AS {_SNAPSHOT} (READ_ONLY)")
@@ -385,6 +406,7 @@ def write_session(
     touched at all. `rebuild` swaps in a copy with every derived table rebuilt regardless.
     """
     path = Path(path)
+    check_database_file(path)
     with _write_lock(path, lock_wait_s):
         staging = path.with_name(f".{path.name}.{os.getpid()}.staging")
         # Holding the lock, no other writer is alive: any staging file here was left by a

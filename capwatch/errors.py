@@ -9,6 +9,10 @@ class DatabaseMissing(CapwatchError):
     """The database file does not exist yet."""
 
 
+class NotADatabase(CapwatchError):
+    """The database path names something that is not a DuckDB database file."""
+
+
 class SchemaTooOld(CapwatchError):
     """The database was written by an older capwatch and must be migrated by a writer."""
 

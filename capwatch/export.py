@@ -26,7 +26,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from capwatch import __version__, schema, xlsx
+from capwatch import __version__, outputs, schema, xlsx
 from capwatch import db as database
 from capwatch.errors import CapwatchError
 
@@ -52,16 +52,6 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 def csv_bytes(frame: pl.DataFrame) -> bytes:
     """A frame as CSV bytes (byte-order mark, formula-safe text, unformatted numbers)."""
     return BOM + neutralise_formulas(frame).write_csv(date_format="%Y-%m-%d").encode("utf-8")
-
-
-def _atomic_write(out: Path, data: bytes) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # -- provenance --------------------------------------------------------------------------
@@ -157,7 +147,7 @@ def write_frame(
     """Write a frame to `out` as CSV or a workbook; returns the rows written."""
     if fmt == "xlsx":
         return write_frame_xlsx(frame, out, what, about)
-    _atomic_write(out, csv_bytes(frame))
+    outputs.write_bytes(out, csv_bytes(frame))
     return frame.height
 
 
@@ -265,24 +255,23 @@ def export_relation(db_path: Path, name: str, out: Path, fmt: Format = "csv") ->
 
 
 def _relation_csv(reader: database.Database, rel: schema.Relation, out: Path) -> int:
-    tmp = out.with_name(out.name + ".part")
-    body = out.with_name(out.name + ".body")
-    try:
-        with contextlib.closing(reader.cursor()) as cur:
-            cols = [(r[0], r[1]) for r in cur.execute(f"DESCRIBE {rel.name}").fetchall()]
-            cur.execute(
-                f"COPY (SELECT {_safe_select(cols)} FROM {rel.name} ORDER BY {_order_by(rel)}) "
-                "TO ? (HEADER, DELIMITER ',', DATEFORMAT '%Y-%m-%d')",
-                [str(body)],
-            )
-            rows = int(cur.fetchall()[0][0])
-        with tmp.open("wb") as fh, body.open("rb") as src:
-            fh.write(BOM)
-            shutil.copyfileobj(src, fh, 1 << 20)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-        body.unlink(missing_ok=True)
+    with outputs.temp_beside(out) as tmp:
+        body = tmp.with_name(tmp.name + ".body")  # DuckDB's CSV, before the byte-order mark
+        try:
+            with contextlib.closing(reader.cursor()) as cur:
+                cols = [(r[0], r[1]) for r in cur.execute(f"DESCRIBE {rel.name}").fetchall()]
+                cur.execute(
+                    f"COPY (SELECT {_safe_select(cols)} FROM {rel.name} "
+                    f"ORDER BY {_order_by(rel)}) TO ? (HEADER, DELIMITER ',', "
+                    "DATEFORMAT '%Y-%m-%d')",
+                    [str(body)],
+                )
+                rows = int(cur.fetchall()[0][0])
+            with tmp.open("wb") as fh, body.open("rb") as src:
+                fh.write(BOM)
+                shutil.copyfileobj(src, fh, 1 << 20)
+        finally:
+            body.unlink(missing_ok=True)
     return rows
 
 

@@ -17,8 +17,8 @@ from capwatch import db, quality
 from capwatch.contract import InputTable
 from capwatch.load_published import load_published
 from pipelines import validate
-from pipelines.normalise import flag_columns, normalise, normalise_distinct
-from pipelines.problems import FileRejected, Problem
+from pipelines.normalise import bad, flag_columns, normalise, normalise_distinct
+from pipelines.problems import FileRejected, Found, Problem
 from pipelines.published.readers import is_published
 from pipelines.read import (
     ROW,
@@ -279,17 +279,21 @@ def _checked_frame(
         raise FileRejected(
             [Problem(str(scanned.path), None, None, "no data rows below the header")]
         )
+    # Every independent problem in one pass: bad values, and the whole-file checks on the
+    # values that are good (a bad key or code cannot be checked, the rest still can).
     bad_values = validate.count_flags(frame, table)
+    values = Found()
     if bad_values:
         located = (validate.value_problems if engine is None else engine.value_problems)(scanned)
-        raise FileRejected(located, total=bad_values)
+        values = Found(located, bad_values)
     problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems and table.name == "activity":
         # The fast pass keeps no row numbers: read the file again to name the rows.
         frame = by_day(scanned, with_rows=True)
         problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
-    if problems:
-        raise FileRejected(problems)
+    if values or problems:
+        every = Found.combined([values, problems])
+        raise FileRejected(every, total=every.total)
     return frame, rows_read
 
 
@@ -342,33 +346,51 @@ def daily_from_distinct(distinct: pl.DataFrame, table: InputTable) -> pl.DataFra
     )
 
 
+def _valid_in(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The rows of `frame` whose `columns` hold good values (no bad-value flag set)."""
+    flags = [bad(c) for c in columns if bad(c) in frame.columns]
+    if not flags:
+        return frame
+    return frame.filter(pl.all_horizontal(pl.col(f).cast(pl.Int64) == 0 for f in flags))
+
+
 def _table_problems(
     writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str, *, replace: bool = False
-) -> list[Problem]:
-    """Problems that need the whole file or the database. Overlaps with earlier loads are
-    problems unless `replace` (then the store replaces them)."""
-    problems = validate.duplicate_key_problems(frame, table, file)
+) -> Found:
+    """Problems that need the whole file or the database, each checked on the rows whose
+    columns it reads hold good values. Overlaps with earlier loads are problems unless
+    `replace` (then the store replaces them)."""
+    key = list(table.key)
+    found = [validate.duplicate_key_problems(_valid_in(frame, key), table, file)]
     if "provider_code" in frame.columns and table.name != "providers":
         known = set(writer.query("SELECT provider_code FROM providers")["provider_code"])
-        problems += validate.unknown_code_problems(frame, "provider_code", known, "provider", file)
+        usable = _valid_in(frame, ["provider_code"])
+        found.append(
+            validate.unknown_code_problems(usable, "provider_code", known, "provider", file)
+        )
     if "site_code" in frame.columns and table.name != "sites":
         known = set(writer.query("SELECT site_code FROM sites")["site_code"])
-        problems += validate.unknown_code_problems(frame, "site_code", known, "site", file)
+        usable = _valid_in(frame, ["site_code"])
+        found.append(validate.unknown_code_problems(usable, "site_code", known, "site", file))
     if table.name == "contracts":
-        problems += validate.contract_date_problems(frame, file)
+        dates = ["start_date", "end_date", "removed_date"]
+        term = validate.contract_date_problems(_valid_in(frame, dates), file)
+        found.append(Found(term, len(term)))
     if table.name in ("capacity", "demand") and not replace:
         key = list(table.key)
         existing = writer.query(
             f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM {table.name} c "
             "JOIN load_log l USING (load_id)"
         )
-        problems += validate.overlap_problems(frame, existing, key, file, table.name)
+        found.append(
+            validate.overlap_problems(_valid_in(frame, key), existing, key, file, table.name)
+        )
     if table.name == "activity" and not replace:
-        key = ["site_code", "service_line", "activity_date"]
+        grain = ["site_code", "service_line", "activity_date"]
         existing = writer.query(
             "SELECT DISTINCT site_code, service_line, activity_date, a.load_id, l.file_name "
             "FROM activity_daily a JOIN load_log l USING (load_id)"
         )
-        incoming = frame.group_by(key).agg(pl.col(ROW).min())
-        problems += validate.overlap_problems(incoming, existing, key, file, "activity")
-    return sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+        incoming = _valid_in(frame, grain).group_by(grain).agg(pl.col(ROW).min())
+        found.append(validate.overlap_problems(incoming, existing, grain, file, "activity"))
+    return Found.combined(found)

@@ -656,7 +656,10 @@ pairs AS (
 superseded AS (
     SELECT load_id, string_agg(CAST(by_load_id AS VARCHAR), ', ' ORDER BY by_load_id)
                AS superseded_by
-    FROM pairs GROUP BY load_id
+    FROM pairs
+    -- a retracted replacement put the rows back: it no longer supersedes anything
+    WHERE by_load_id NOT IN (SELECT load_id FROM load_changes WHERE action = 'retracted')
+    GROUP BY load_id
 ),
 replaces AS (
     SELECT by_load_id AS load_id,
@@ -948,7 +951,11 @@ VIEWS: tuple[Relation, ...] = (
                 "current, partly superseded, superseded (no rows left) or retracted.",
             ),
             Column("replaces", "VARCHAR", "Loads whose rows this load replaced, e.g. '3, 5'."),
-            Column("superseded_by", "VARCHAR", "Loads that replaced rows of this one."),
+            Column(
+                "superseded_by",
+                "VARCHAR",
+                "Loads that replaced rows of this one and still stand (not retracted).",
+            ),
             Column("retracted_at", "TIMESTAMP", "When `capwatch unload` took it out (UTC)."),
             Column("retraction_note", "VARCHAR", "The reason given, if any."),
         ),
@@ -966,8 +973,16 @@ def relation(name: str) -> Relation:
     for r in RELATIONS:
         if r.name == name:
             return r
-    known = ", ".join(r.name for r in RELATIONS)
-    raise KeyError(f"unknown table or view {name!r}; documented ones are: {known}")
+    import difflib
+
+    names = [r.name for r in RELATIONS]
+    close = difflib.get_close_matches(name.strip().lower(), names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise KeyError(
+        f"unknown table or view {name!r}; documented ones: {', '.join(names)}"
+        if not close
+        else f"unknown table or view {name!r}{hint} (`capwatch schema` lists every one)"
+    )
 
 
 def create_view_sql(view: Relation) -> str:

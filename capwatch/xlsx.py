@@ -18,31 +18,32 @@ from `capwatch.columns`.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import decimal
 import math
 import re
-from collections.abc import Iterable, Sequence
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import polars as pl
 import pyarrow as pa
 import xlsxwriter
 
+from capwatch import outputs, xlsx_rows
 from capwatch.columns import Family, Kind, kind
 from capwatch.errors import CapwatchError
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # below the header
-MAX_CELL_CHARS = 32_767  # Excel's limit for one cell's text
+MAX_CELL_CHARS = xlsx_rows.MAX_CELL_CHARS  # Excel's limit for one cell's text
 WIDTH_SAMPLE_ROWS = 1_000
 MIN_WIDTH, MAX_WIDTH = 6, 60
 ABOUT_SHEET = "About"
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")  # the same rule as `capwatch.export`
 
 NUMBER_FORMATS: dict[Kind, str] = {
     Kind.MONEY: "[$£-809]#,##0.00",
@@ -111,13 +112,6 @@ def _is_string_view(type_: pa.DataType) -> bool:
     return bool(check and check(type_))
 
 
-def _plain_datetime(value: dt.datetime) -> dt.datetime:
-    """Excel has no time zones: an aware time becomes UTC without its zone."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def _shown_width(value: Any, kind_: Kind) -> int:
     """About how many characters a value takes on screen in its number format."""
     if value is None:
@@ -136,7 +130,8 @@ def _shown_width(value: Any, kind_: Kind) -> int:
 
 
 class _Sheet:
-    """One data sheet being written row by row."""
+    """One data sheet: XlsxWriter writes its header, formats and widths; its rows are built
+    by `capwatch.xlsx_rows` into a file of their own and put into the sheet afterwards."""
 
     def __init__(self, book: xlsxwriter.Workbook, name: str, schema: pa.Schema) -> None:
         self.ws = book.add_worksheet(name)
@@ -146,7 +141,12 @@ class _Sheet:
             book.add_format({"num_format": NUMBER_FORMATS[k]}) if k in NUMBER_FORMATS else None
             for k in self.kinds
         ]
-        self.as_text = book.add_format({"quote_prefix": True})
+        as_text = book.add_format({"quote_prefix": True})
+        # Style indexes are given out as formats are first used; the rows need theirs now.
+        self.styles = xlsx_rows.CellStyles(
+            columns=tuple(None if f is None else f._get_xf_index() for f in self.formats),
+            quote_prefix=as_text._get_xf_index(),
+        )
         header = book.add_format({"bold": True, "bottom": 1, "bg_color": "#F0F4F5"})
         self.widths = [len(n) + 2 for n in self.names]  # room for the filter button
         for col, name in enumerate(self.names):
@@ -154,42 +154,38 @@ class _Sheet:
         self.ws.freeze_panes(1, 0)
         self.row = 0
 
-    def write(self, values: Sequence[Any]) -> None:
-        self.row += 1
-        sample = self.row <= WIDTH_SAMPLE_ROWS
-        for col, (value, kind_) in enumerate(zip(values, self.kinds, strict=True)):
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                continue  # an empty cell
-            self._cell(col, value, kind_)
-            if sample:
-                self.widths[col] = max(self.widths[col], _shown_width(value, kind_))
+    def write(self, batch: pa.RecordBatch, rows: BinaryIO) -> None:
+        """Append `batch`'s rows (XML) to `rows`."""
+        if batch.num_rows == 0:
+            return
+        self._sample_widths(batch)
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        rows.write(xlsx_rows.rows_xml(frame, self.kinds, self.styles, self.row + 2).encode())
+        self.row += batch.num_rows
 
-    def _cell(self, col: int, value: Any, kind_: Kind) -> None:
-        ws, row, fmt = self.ws, self.row, self.formats[col]
-        if kind_ in (Kind.MONEY, Kind.PERCENT, Kind.INTEGER, Kind.NUMBER):
-            number = float(value) if isinstance(value, decimal.Decimal) else value
-            if isinstance(number, float) and math.isinf(number):
-                ws.write_string(row, col, str(number))
-            else:
-                ws.write_number(row, col, number, fmt)
-        elif kind_ is Kind.DATE:
-            ws.write_datetime(row, col, value, fmt)
-        elif kind_ is Kind.DATETIME:
-            ws.write_datetime(row, col, _plain_datetime(value), fmt)
-        elif kind_ is Kind.BOOLEAN:
-            ws.write_boolean(row, col, bool(value))
-        else:
-            text = str(value)[:MAX_CELL_CHARS]
-            if FORMULA_START.match(text):
-                ws.write_string(row, col, text, self.as_text)
-            else:
-                ws.write_string(row, col, text)
+    def _sample_widths(self, batch: pa.RecordBatch) -> None:
+        take = WIDTH_SAMPLE_ROWS - self.row
+        if take <= 0:
+            return
+        for col, (column, kind_) in enumerate(zip(batch.columns, self.kinds, strict=True)):
+            for value in column.slice(0, take).to_pylist():
+                if isinstance(value, float) and math.isnan(value):
+                    continue
+                self.widths[col] = max(self.widths[col], _shown_width(value, kind_))
 
     def finish(self) -> None:
         for col, width in enumerate(self.widths):
-            self.ws.set_column(col, col, min(max(width + 1, MIN_WIDTH), MAX_WIDTH))
+            shown = min(max(width + 1, MIN_WIDTH), MAX_WIDTH)
+            self.ws.set_column(col, col, shown, self.formats[col])
         if self.names:
             self.ws.autofilter(0, 0, self.row, len(self.names) - 1)
+
+    def dimension(self) -> str:
+        """The sheet's used range, e.g. `A1:I266335`."""
+        if not self.names:
+            return "A1"
+        return f"A1:{xlsx_rows.column_letters(len(self.names) - 1)}{self.row + 1}"
 
 
 def _about_sheet(book: xlsxwriter.Workbook, about: Provenance) -> None:
@@ -220,37 +216,70 @@ def write_workbook(
     (`TooManyRows`). Returns the rows written. The file appears only when complete.
     """
     check_rows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    book = xlsxwriter.Workbook(
-        str(tmp),
-        {
-            "constant_memory": True,  # each row goes to disk as it is written
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "default_date_format": NUMBER_FORMATS[Kind.DATE],
-        },
-    )
-    book.set_properties({"title": about.title, "comments": "Made by capwatch"})
-    try:
-        data = _Sheet(book, sheet_name(sheet), schema)
-        for batch in batches:
-            columns = [c.to_pylist() for c in batch.columns]
-            for values in zip(*columns, strict=True):
-                data.write(values)
-                if data.row > MAX_DATA_ROWS:  # more than announced
-                    raise TooManyRows(too_many_rows_message(data.row))
-        data.finish()
-        _about_sheet(book, about)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            book.close()  # releases its temporary files; the part file is removed below
-        tmp.unlink(missing_ok=True)
-        raise
-    try:
-        book.close()
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with outputs.temp_beside(path) as tmp:
+        return _write(tmp, sheet, schema, batches, about)
+
+
+def _write(
+    tmp: Path,
+    sheet: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    about: Provenance,
+) -> int:
+    with tempfile.TemporaryDirectory(prefix="capwatch-xlsx-", dir=tmp.parent) as work:
+        skeleton, rows_file = Path(work) / "skeleton.xlsx", Path(work) / "rows.xml"
+        book = xlsxwriter.Workbook(
+            str(skeleton),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "default_date_format": NUMBER_FORMATS[Kind.DATE],
+            },
+        )
+        book.set_properties({"title": about.title, "comments": "Made by capwatch"})
+        try:
+            data = _Sheet(book, sheet_name(sheet), schema)
+            with rows_file.open("wb") as rows:
+                for batch in batches:
+                    data.write(batch, rows)
+                    if data.row > MAX_DATA_ROWS:  # more than announced
+                        raise TooManyRows(too_many_rows_message(data.row))
+            data.finish()
+            _about_sheet(book, about)
+        finally:
+            book.close()
+        _with_rows(skeleton, rows_file, data.dimension(), tmp)
     return data.row
+
+
+DATA_SHEET_PART = "xl/worksheets/sheet1.xml"  # the data sheet is the first one added
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+
+
+def _with_rows(skeleton: Path, rows: Path, dimension: str, out: Path) -> None:
+    """Copy the workbook `skeleton` to `out` with the data sheet's rows put in after its
+    header row (fast compression: the sheet is most of the file)."""
+    with (
+        zipfile.ZipFile(skeleton) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+    ):
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename != DATA_SHEET_PART:
+                dst.writestr(info, part)
+                continue
+            part = _DIMENSION.sub(f'<dimension ref="{dimension}"/>'.encode(), part, count=1)
+            if b"</sheetData>" in part:
+                head, tail = part.split(b"</sheetData>", 1)
+            else:  # no header row either: an empty <sheetData/>
+                head, tail = part.split(b"<sheetData/>", 1)
+                head += b"<sheetData>"
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with dst.open(entry, "w", force_zip64=True) as fh, rows.open("rb") as body:
+                fh.write(head)
+                shutil.copyfileobj(body, fh, 1 << 20)
+                fh.write(b"</sheetData>" + tail)

@@ -13,7 +13,7 @@ import polars as pl
 
 from capwatch.contract import InputTable
 from pipelines.normalise import bad, explain, flag_columns, normalise
-from pipelines.problems import MAX_PROBLEMS_SHOWN, Problem
+from pipelines.problems import MAX_PROBLEMS_SHOWN, Found, Problem
 from pipelines.read import ROW, ScannedFile
 
 
@@ -71,17 +71,17 @@ def _excel_hint(scanned: ScannedFile, column: str, rec: dict[str, object]) -> st
     return " (if the cell is merged with the one above, unmerge it and fill in every row)"
 
 
-def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) -> list[Problem]:
-    """Rows whose key repeats an earlier row of the same file."""
+def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) -> Found:
+    """Rows whose key repeats an earlier row of the same file (the first few, and how many)."""
     if not table.key:
-        return []
+        return Found()
     key = list(table.key)
     dups = (
         frame.with_columns(first=pl.col(ROW).min().over(key), n=pl.len().over(key))
         .filter((pl.col("n") > 1) & (pl.col(ROW) != pl.col("first")))
         .sort(ROW)
     )
-    return [
+    shown = [
         Problem(
             file,
             r[ROW],
@@ -90,6 +90,7 @@ def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) ->
         )
         for r in dups.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
     ]
+    return Found(shown, dups.height)
 
 
 def _describe_key(rec: dict[str, object], key: Iterable[str]) -> str:
@@ -98,13 +99,14 @@ def _describe_key(rec: dict[str, object], key: Iterable[str]) -> str:
 
 def unknown_code_problems(
     frame: pl.DataFrame, column: str, known: set[str], what: str, file: str
-) -> list[Problem]:
+) -> Found:
     """Rows naming a code that is neither in the database nor loaded earlier in this run."""
     bad_rows = frame.filter(~pl.col(column).is_in(sorted(known))).sort(ROW)
-    return [
+    shown = [
         Problem(file, r[ROW], column, f"unknown {what} {r[column]!r}; load it in {what}s first")
         for r in bad_rows.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
     ]
+    return Found(shown, bad_rows.height)
 
 
 def contract_date_problems(frame: pl.DataFrame, file: str) -> list[Problem]:
@@ -137,12 +139,12 @@ def contract_date_problems(frame: pl.DataFrame, file: str) -> list[Problem]:
 
 def overlap_problems(
     incoming: pl.DataFrame, existing: pl.DataFrame, key: list[str], file: str, what: str
-) -> list[Problem]:
+) -> Found:
     """Keys already loaded from another file: refusing them avoids counting a unit twice."""
     if existing.is_empty() or incoming.is_empty():
-        return []
+        return Found()
     clash = incoming.join(existing, on=key, how="inner").sort(ROW)
-    return [
+    shown = [
         Problem(
             file,
             r[ROW],
@@ -153,3 +155,4 @@ def overlap_problems(
         )
         for r in clash.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
     ]
+    return Found(shown, clash.height)

@@ -206,6 +206,17 @@ def _grid_cells(page: Page) -> set[str]:
     return {c.strip() for c in cells}
 
 
+def _drawn_cells(page: Page, wanted: set[str]) -> set[str]:
+    """The cells among `wanted` once the grid has drawn any of them (it draws after the row
+    count above it appears): wait on the cells asserted on, not on a neighbour."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        shown = _grid_cells(page) & wanted
+        if shown or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(200)
+
+
 def _download_providers_csv(page: Page) -> list[dict[str, str]]:
     with page.expect_download(timeout=TIMEOUT_MS) as info:
         _providers_csv_button(page).click()
@@ -368,7 +379,7 @@ def test_sql_runs_for_a_national_analyst(browser_page: Page, served: Served) -> 
     expected = db.scalar("SELECT count(*) FROM providers WHERE region = 'London'")
     assert expected > 0
     assert f"{expected:,} rows ·" in body
-    shown = _grid_cells(page) & _providers_in(db, None)  # the rows the grid has drawn
+    shown = _drawn_cells(page, _providers_in(db, None))  # the rows the grid has drawn
     assert shown and shown <= london
     queries = _await_audit(served, lambda r: r["who"] == BOSS and r["action"] == "sql", mark)
     assert [(r["rows"], r["what"]) for r in queries] == [(expected, {"query": LONDON_SQL})]

@@ -35,7 +35,7 @@ def test_flags_page_with_backtest(app_server: AppServer, browser_page: Page) -> 
     assert "Active contracts that look like the removed ones" in body
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)  # evidence
     page.get_by_test_id("stExpander").get_by_text("Rule settings").click()
-    page.wait_for_timeout(500)
+    page.get_by_text("Over-dispersion").first.wait_for(timeout=30_000)  # the asserted text
     assert "Over-dispersion" in page.inner_text("body")
     page.screenshot(path=str(app_server.screenshots / "flags_backtest.png"), full_page=True)
     heading = page.get_by_role("heading", name="Would the flags have called the removals?")

@@ -136,7 +136,9 @@ def test_cli_takes_choice_names(tmp_path: Path) -> None:
          "--param", "funnel.overdispersion=none", "--param", "funnel.scale=proportion"],
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
-    assert "wrote 1 flags" in ok.output  # AA1 only: DD1's plain proportion funnel is below 0
+    assert (
+        "wrote 1 flag on 1 provider" in ok.output
+    )  # AA1 only: DD1's plain proportion funnel is below 0
     bad = runner.invoke(
         app, ["flags", "--out", str(out), "--db", str(db), "--param", "funnel.overdispersion=2"]
     )

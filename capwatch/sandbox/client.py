@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from capwatch import config
+from capwatch.db import check_database_file
 from capwatch.errors import CapwatchError, DatabaseMissing, QueryInterrupted, QueryRefused
 from capwatch.sandbox.screen import screen_sql
 
@@ -186,6 +187,7 @@ def run_query(
     db = Path(db_path).resolve()
     if not db.exists():
         raise DatabaseMissing(f"No database at {db_path}.")
+    check_database_file(db)
     try:
         screen_sql(sql)  # refuse early, without starting a process; the worker checks again
     except duckdb.Error as exc:  # a syntax error: DuckDB's message, with line and position

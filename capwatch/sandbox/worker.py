@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import resource
 import signal
@@ -149,8 +150,20 @@ class _CsvOut:
         self._writer.close()
 
 
+def _strict_json(value: Any) -> Any:
+    """`value` with NaN and infinities as None: strict JSON (RFC 8259) has no such numbers,
+    and Python's `json` would write `NaN` / `Infinity`, which strict readers refuse."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(v) for v in value]
+    return value
+
+
 class _JsonOut:
-    """A JSON array of row objects, written batch by batch."""
+    """A strict JSON array of row objects (NaN and infinities as null), batch by batch."""
 
     def __init__(self, fh: IO[bytes], schema: pa.Schema) -> None:
         self._fh = fh
@@ -161,7 +174,8 @@ class _JsonOut:
     def write(self, batch: pa.RecordBatch) -> None:
         for row in batch.to_pylist():
             self._fh.write(b"\n" if self._first else b",\n")
-            self._fh.write(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8"))
+            text = json.dumps(_strict_json(row), default=str, ensure_ascii=False, allow_nan=False)
+            self._fh.write(text.encode("utf-8"))
             self._first = False
 
     def close(self) -> None:

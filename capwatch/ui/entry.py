@@ -19,7 +19,7 @@ from capwatch.ui.scripts import page_file
 
 st.set_page_config(
     page_title="capwatch",
-    page_icon=":material/monitoring:",
+    page_icon="📊",  # an emoji is drawn in the browser; a :material/ icon is fetched from Google
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -62,11 +62,11 @@ def test_a_demand_file_loads_with_regions_lines_and_labels_normalised(tmp_path: 
         ("Atlantis,diagnostics,,2020-06-01,10,1", "region", "NHS England regions"),
         ("London,dentistry,,2020-06-01,10,1", "service_line", "use one of diagnostics"),
         ("London,diagnostics,,2020-06-02,10,1", "week_start", "Monday"),
-        ("London,diagnostics,,2020-06-01,-3,1", "patients_waiting", "whole number"),
-        ("London,diagnostics,,2020-06-01,10,2.5", "referrals_offered", "whole number"),
-        ("London,diagnostics,,2020-06-01,,1", "patients_waiting", "empty but required"),
+        ("London,diagnostics,,2020-06-08,-3,1", "patients_waiting", "whole number"),
+        ("London,diagnostics,,2020-06-08,10,2.5", "referrals_offered", "whole number"),
+        ("London,diagnostics,,2020-06-08,,1", "patients_waiting", "empty but required"),
     ],
-)
+)  # weeks with a readable key are not in GOOD: an overlap would be a second, independent problem
 def test_a_bad_value_is_named_by_file_row_and_column_and_nothing_loads(
     tmp_path: Path, line: str, column: str, says: str
 ) -> None:

@@ -267,6 +267,75 @@ def test_diagnostics_vs_baseline_on_hand_worked_figures(tmp_path: Path) -> None:
     ]
 
 
+def _revised_june_2020(tmp_path: Path) -> Path:
+    """A consistent revision of June 2020: NT422's CT +7, and every total that contains it."""
+    grid = read_grid(JUN_2020)
+    tests, providers = grid["Provider by Test"], grid["Provider"]
+    wl = col(tests, "Waiting list tests / procedures (excluding planned)")
+    did = col(tests, "Diagnostic ID")
+    for i, row in enumerate(tests):
+        if "NT422" in row and row[did] in ("2", "16"):
+            add(tests, i, wl, 7)
+    england = next(i for i, row in enumerate(tests) if "Total" in row and row[did] is None)
+    add(tests, england, wl, 7)
+    pwl = col(providers, "Waiting list tests / procedures (excluding planned)")
+    for i, row in enumerate(providers):
+        if "NT422" in row or ("Total" in row and i < 20):
+            add(providers, i, pwl, 7)
+    return write_xlsx(grid, tmp_path / "June 2020 revised.xlsx")
+
+
+def test_a_revised_month_replaces_the_old_one_and_unloading_it_brings_it_back(
+    loaded: Path, tmp_path: Path
+) -> None:
+    path = _copy_db(loaded, tmp_path)
+    month_sql = (
+        "SELECT org_code, test, waiting_list_tests, load_id FROM dm01_monthly "
+        "WHERE month = DATE '2020-06-01' ORDER BY org_code, test"
+    )
+    before = _query(path, month_sql)
+    june_2019 = _query(path, "SELECT * FROM dm01_monthly WHERE month = DATE '2019-06-01'")
+    report = ingest([_revised_june_2020(tmp_path)], path, replace=True)
+    assert report.ok and report.count("loaded") == 1, [o.summary() for o in report.outcomes]
+    assert any("replaces June 2020 by load 3" in n for n in report.outcomes[0].notes)
+    after = _query(path, month_sql)
+    # Exactly one figure moved, by +7; every row of the month is now the revision's (load 4).
+    diff = after.join(before, on=["org_code", "test"], suffix="_old").filter(
+        pl.col("waiting_list_tests") != pl.col("waiting_list_tests_old")
+    )
+    assert diff.select("org_code", "test").rows() == [("NT422", "ct")]
+    assert (diff["waiting_list_tests"] - diff["waiting_list_tests_old"]).to_list() == [7]
+    assert after.height == before.height and set(after["load_id"]) == {4}
+    # The old rows are archived, the load history says who replaced whom; June 2019 untouched.
+    archived = _query(
+        path, "SELECT count(*) AS n, min(replaced_by) AS by FROM dm01_monthly_replaced"
+    )
+    assert archived.row(0) == (before.height, 4)
+    changes = _query(
+        path, "SELECT load_id, action, by_load_id FROM load_changes ORDER BY change_id"
+    )
+    assert changes.rows() == [(3, "superseded", 4)]
+    status = dict(_query(path, "SELECT load_id, status FROM load_history").rows())
+    assert status[4] == "current" and status[3] != "current"
+    assert _query(path, "SELECT * FROM dm01_monthly WHERE month = DATE '2019-06-01'").equals(
+        june_2019
+    )
+    # Unloading the revision brings the old month back, row for row.
+    result = CliRunner().invoke(app, ["unload", "4", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _query(path, month_sql).equals(before)
+    assert _query(path, "SELECT count(*) FROM dm01_monthly_replaced").item() == 0
+
+
+def test_a_revised_month_without_replace_changes_nothing(loaded: Path, tmp_path: Path) -> None:
+    path = _copy_db(loaded, tmp_path)
+    before = db.table_fingerprint(path)
+    report = ingest([_revised_june_2020(tmp_path)], path)
+    assert not report.ok and report.count("rejected") == 1
+    assert "ingest --replace" in str(report.outcomes[0].problems[0])
+    assert db.table_fingerprint(path) == before
+
+
 # --- the shipped extract and the demo -------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Benchmark: load all 37 published DM01 months (Jul 2017 – Sep 2020) (and the ODS list) from ../shared/real.
+"""Benchmark: load all 37 published DM01 months (Jul 2017 – Sep 2020) and the ODS list.
 
     python -m bench.published            # 3 runs, median; writes bench/results/published.json
 

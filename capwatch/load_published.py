@@ -118,8 +118,8 @@ def _held_months(
                 None,
                 None,
                 f"already loaded with different figures or from another file: {where}. "
-                "A published month is loaded once; load a revision with `capwatch ingest --replace`, "
-                "or unload that load first",
+                "A published month is loaded once; load a revision with "
+                "`capwatch ingest --replace`, or unload that load first",
             )
         ]
     )

@@ -296,8 +296,7 @@ PUBLISHED_TABLES: tuple[Relation, ...] = (
             Column(
                 "region_code",
                 "VARCHAR",
-                "Region code as published (Y56–Y63 from Apr 2019; Y54–Y59, Q70–Q81 or XDH "
-                "before).",
+                "Region code as published (Y56–Y63 from Apr 2019; Y54–Y59, Q70–Q81 or XDH before).",
                 True,
             ),
             Column("region_name", "VARCHAR", "Region name as published.", True),

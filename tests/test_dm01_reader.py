@@ -17,9 +17,9 @@ from capwatch.pipelines.problems import FileRejected
 from capwatch.pipelines.published import dm01, ods
 from capwatch.pipelines.published.readers import recognise
 from tests.published_support import (
-    JUL_2017,
     ACTIVITY,
     EPHP,
+    JUL_2017,
     JUN_2019,
     JUN_2020,
     REAL_DM01,

@@ -446,9 +446,7 @@ def _identity_checks(
         pl.col("org_code").str.to_uppercase(), pl.col("region_code").str.to_uppercase()
     )
     if month >= SEVEN_REGIONS_FROM:
-        unknown = data.filter(
-            ~pl.col("region_code").is_in(list(REGION_BY_CODE)).fill_null(False)
-        )
+        unknown = data.filter(~pl.col("region_code").is_in(list(REGION_BY_CODE)).fill_null(False))
         known = ", ".join(f"{c} {n}" for c, n in REGION_BY_CODE.items())
         why = f"is not one of the seven NHS England regions of April 2019 on ({known})"
     else:

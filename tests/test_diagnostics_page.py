@@ -255,3 +255,11 @@ def test_diagnostics_page_draws_the_making_data_count_chart(
         assert not at.exception and not at.error
         at.selectbox(key=f"diag_spc_{level}").set_value(key).run()
         assert not at.exception and not at.error
+
+
+def test_provider_profile_draws_its_making_data_count_chart(
+    real_coded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(monkeypatch, real_coded, page_file("provider_profile"), p="NT4")
+    ids = " ".join(d.proto.id for d in at.get("download_button"))
+    assert "dl_profile_dm01_spc" in ids

@@ -182,7 +182,7 @@ def load_file(
             seconds=time.perf_counter() - started,
         )
     if is_published(table):  # a published file (DM01, ODS), recognised by its content
-        return _load_published(writer, path, table, digest, started)
+        return _load_published(writer, path, table, digest, started, replace=replace)
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_) if engine is None else engine.scan(path, table, print_)
@@ -236,11 +236,17 @@ def _size(path: Path) -> int:
 
 
 def _load_published(
-    writer: db.Writer, path: Path, table: InputTable, digest: str, started: float
+    writer: db.Writer,
+    path: Path,
+    table: InputTable,
+    digest: str,
+    started: float,
+    *,
+    replace: bool = False,
 ) -> FileOutcome:
     """A published file through `capwatch.load_published`, as a FileOutcome."""
     try:
-        done = load_published(writer, path, table.name, digest, started)
+        done = load_published(writer, path, table.name, digest, started, replace=replace)
     except FileRejected as rejected:
         return FileOutcome.rejected(path, table.name, rejected.problems, rejected.total, started)
     return FileOutcome(

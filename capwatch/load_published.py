@@ -2,8 +2,9 @@
 
 Called by `capwatch.load.load_file` for a file that `pipelines.published.readers`
 recognised. A DM01 month already held is skipped if its figures are the same, refused if they
-differ (naming the load that holds it): a published month is replaced only by retracting that
-load first.
+differ (naming the load that holds it) unless `--replace` is given: then the new figures
+replace the whole month in one transaction, the old rows go to `dm01_monthly_replaced` and
+`load_changes` records it, so that unloading the revision brings the old month back.
 """
 
 from __future__ import annotations
@@ -35,7 +36,13 @@ class PublishedLoad:
 
 
 def load_published(
-    writer: db.Writer, path: Path, reader: str, digest: str, started: float
+    writer: db.Writer,
+    path: Path,
+    reader: str,
+    digest: str,
+    started: float,
+    *,
+    replace: bool = False,
 ) -> PublishedLoad:
     """Read, check and store one published file. Raises FileRejected with every problem."""
     stored = STORED[reader]
@@ -57,9 +64,11 @@ def load_published(
             notes.append(
                 f"{frame['month'].n_unique()} months of published DM01 ({first:%b %Y}–{last:%b %Y})"
             )
-        same = _held_months(writer, path, frame)
-        if same is not None:
+        same = _held_months(writer, path, frame, replace=replace)
+        if same is not None and not same.startswith("replaces"):
             return PublishedLoad("skipped", notes=[same])
+        if same is not None:
+            notes.append(same)
     record = db.LoadRecord(
         table_name=stored,
         file_name=path.name,
@@ -80,9 +89,12 @@ def load_published(
     return PublishedLoad("loaded", frame.height, load_id, notes)
 
 
-def _held_months(writer: db.Writer, path: Path, frame: pl.DataFrame) -> str | None:
+def _held_months(
+    writer: db.Writer, path: Path, frame: pl.DataFrame, *, replace: bool
+) -> str | None:
     """None if no month of `frame` is loaded; a skip note if every month is, with the same
-    figures; FileRejected if any loaded month's figures differ, or only some are loaded."""
+    figures; if any loaded month's figures differ, or only some are loaded: a note starting
+    "replaces" with `replace`, FileRejected without."""
     months = frame["month"].unique().sort().to_list()
     held = writer.query(
         "SELECT d.month, d.load_id, l.file_name FROM dm01_monthly d JOIN load_log l "
@@ -102,6 +114,11 @@ def _held_months(writer: db.Writer, path: Path, frame: pl.DataFrame) -> str | No
     where = ", ".join(f"{m:%B %Y} by load {lid} ({name})" for m, lid, name in held.iter_rows())
     if held["month"].n_unique() == len(months) and stored.equals(incoming.cast(stored.schema)):
         return f"the same figures are already loaded: {where}; nothing changed"
+    if replace:
+        return (
+            f"replaces {where} (--replace: the old rows are archived; unload this load to "
+            "bring them back)"
+        )
     raise FileRejected(
         [
             Problem(
@@ -109,7 +126,8 @@ def _held_months(writer: db.Writer, path: Path, frame: pl.DataFrame) -> str | No
                 None,
                 None,
                 f"already loaded with different figures or from another file: {where}. "
-                "A published month is loaded once; retract that load first to replace it",
+                "A published month is loaded once; load a revision with "
+                "`capwatch ingest --replace`, or unload that load first",
             )
         ]
     )

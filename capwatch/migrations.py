@@ -372,4 +372,36 @@ CREATE TABLE answer_key (
         """,
         ),
     ),
+    Migration(
+        5,
+        "published DM01 from Jul 2017: the 2019-map region may be empty before Apr 2019 (it is "
+        "placed by the view), and replaced DM01 months are kept for unload",
+        (
+            """
+ALTER TABLE dm01_monthly ALTER COLUMN "region" DROP NOT NULL
+        """,
+            """
+CREATE TABLE dm01_monthly_replaced (
+    "month" DATE NOT NULL,
+    "org_code" VARCHAR NOT NULL,
+    "org_name" VARCHAR NOT NULL,
+    "region_code" VARCHAR NOT NULL,
+    "region_name" VARCHAR NOT NULL,
+    "region" VARCHAR,
+    "diagnostic_id" INTEGER NOT NULL,
+    "test" VARCHAR NOT NULL,
+    "test_name" VARCHAR NOT NULL,
+    "waiting_list" BIGINT NOT NULL,
+    "waiting_6_plus" BIGINT NOT NULL,
+    "waiting_13_plus" BIGINT NOT NULL,
+    "planned_tests" BIGINT NOT NULL,
+    "unscheduled_tests" BIGINT NOT NULL,
+    "waiting_list_tests" BIGINT NOT NULL,
+    "source_row" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    "replaced_by" INTEGER NOT NULL
+)
+        """,
+        ),
+    ),
 )

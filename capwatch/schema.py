@@ -323,9 +323,20 @@ PUBLISHED_TABLES: tuple[Relation, ...] = (
                 True,
             ),
             Column("org_name", "VARCHAR", "Organisation name as published.", True),
-            Column("region_code", "VARCHAR", "Region code as published (Y56–Y63).", True),
+            Column(
+                "region_code",
+                "VARCHAR",
+                "Region code as published (Y56–Y63 from Apr 2019; Y54–Y59, Q70–Q81 or XDH before).",
+                True,
+            ),
             Column("region_name", "VARCHAR", "Region name as published.", True),
-            Column("region", "VARCHAR", "One of the seven NHS England regions.", True),
+            Column(
+                "region",
+                "VARCHAR",
+                "One of the seven NHS England regions, from Apr 2019; empty before (the view "
+                "`diagnostics_monthly` places earlier months by the organisation's own later "
+                "returns).",
+            ),
             Column("diagnostic_id", "INTEGER", "DM01 diagnostic ID (1–15).", True),
             Column("test", "VARCHAR", "Stable key of the test, e.g. mri, ct.", True),
             Column("test_name", "VARCHAR", "Test name as published.", True),
@@ -369,7 +380,11 @@ PUBLISHED_TABLES: tuple[Relation, ...] = (
         primary_key=("org_code",),
     ),
 )
-TABLES = TABLES + PUBLISHED_TABLES
+# A revised DM01 month (`ingest --replace`) replaces the whole month; the old rows are kept.
+DM01_REPLACED = _replaced(PUBLISHED_TABLES[0])
+REPLACED = (*REPLACED, DM01_REPLACED)
+REPLACE_KEYS["dm01_monthly"] = ("month",)
+TABLES = TABLES + PUBLISHED_TABLES + (DM01_REPLACED,)
 
 ANSWER_KEY = Relation(
     "answer_key",
@@ -689,6 +704,10 @@ LEFT JOIN retracted r USING (load_id)
 # independent-sector list, or if its code starts with N (the ODS convention for independent
 # sector codes, which also covers organisations newer than the list); otherwise nhs.
 _DIAGNOSTICS_MONTHLY_SQL = """
+WITH placed AS (
+    SELECT org_code, arg_min(region, month) AS region
+    FROM dm01_monthly WHERE region IS NOT NULL GROUP BY org_code
+)
 SELECT d.month, d.org_code, d.org_name,
        CASE WHEN o.org_code IS NOT NULL OR d.org_code LIKE 'N%' THEN 'independent' ELSE 'nhs' END
            AS sector,
@@ -697,13 +716,19 @@ SELECT d.month, d.org_code, d.org_name,
        CASE WHEN length(d.org_code) = 5 THEN left(d.org_code, 3) ELSE d.org_code END
            AS ods_org_code,
        o.org_name AS ods_org_name,
-       d.region, d.region_code, d.test, d.test_name, d.diagnostic_id,
+       coalesce(d.region, p.region) AS region, d.region_code,
+       d.test, d.test_name, d.diagnostic_id,
        d.waiting_list, d.waiting_6_plus, d.waiting_13_plus,
        d.planned_tests, d.unscheduled_tests, d.waiting_list_tests,
        d.planned_tests + d.unscheduled_tests + d.waiting_list_tests AS activity,
+       d.region_name AS region_as_published,
+       CASE WHEN d.region IS NOT NULL THEN 'as_published'
+            WHEN p.region IS NOT NULL THEN 'by_own_later_returns'
+            ELSE 'not_placed' END AS region_basis,
        d.load_id
 FROM dm01_monthly d
 LEFT JOIN ods_independent_orgs o ON o.org_code = left(d.org_code, 3)
+LEFT JOIN placed p ON p.org_code = d.org_code
 ORDER BY d.month, d.org_code, d.diagnostic_id
 """
 
@@ -760,8 +785,14 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
                 "VARCHAR",
                 "That organisation's name in the ODS independent-sector list, if it is there.",
             ),
-            Column("region", "VARCHAR", "One of the seven NHS England regions."),
-            Column("region_code", "VARCHAR", "Region code as published (Y56–Y63)."),
+            Column(
+                "region",
+                "VARCHAR",
+                "One of the seven NHS England regions (the 2019 map). Before Apr 2019: the "
+                "organisation's region in its first return from Apr 2019; empty if it stopped "
+                "reporting before then.",
+            ),
+            Column("region_code", "VARCHAR", "Region code as published."),
             Column("test", "VARCHAR", "Stable key of the test, e.g. mri."),
             Column("test_name", "VARCHAR", "Test name as published."),
             Column("diagnostic_id", "INTEGER", "DM01 diagnostic ID (1–15)."),
@@ -775,6 +806,13 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
                 "activity",
                 "BIGINT",
                 "Tests done in the month: planned + unscheduled + waiting-list tests.",
+            ),
+            Column("region_as_published", "VARCHAR", "Region name as published that month."),
+            Column(
+                "region_basis",
+                "VARCHAR",
+                "as_published (Apr 2019 on), by_own_later_returns (placed by the organisation's "
+                "first return from Apr 2019) or not_placed (it stopped reporting before then).",
             ),
             Column("load_id", "INTEGER", "Load that wrote the row."),
         ),

@@ -13,7 +13,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from capwatch.analytics import diagnostics
+from capwatch.analytics import diagnostics, diagnostics_spc
 from capwatch.ui import diagnostics_charts as charts
 from capwatch.ui import tables
 from capwatch.ui.context import cached
@@ -94,6 +94,41 @@ with by_test:
         view.recovery_by_test, f"{what}_vs_year_earlier_by_test", filters,
         key="dl_diag_recovery_test",
     )  # fmt: skip
+
+st.subheader("Making Data Count: independent-sector tests against the pre-pandemic baseline")
+levels: dict[diagnostics_spc.Level, str] = {
+    "national": "England",
+    "region": "A region",
+    "test": "A test",
+    "organisation": "An IS organisation",
+}
+spc_left, spc_right = st.columns(2)
+level: diagnostics_spc.Level = spc_left.selectbox(
+    "Chart for", list(levels), format_func=levels.__getitem__, key="diag_spc_level"
+)
+spc_keys = cached(diagnostics_spc.keys, level)
+spc_key = (
+    spc_right.selectbox(
+        levels[level],
+        spc_keys,
+        format_func=lambda k: test_names.get(k, k) if level == "test" else k,
+        key=f"diag_spc_{level}",
+    )
+    if spc_keys
+    else None
+)
+spc_chart = cached(diagnostics_spc.is_chart, level, spc_key)
+base = diagnostics_spc.Baseline()
+st.caption(
+    f"XmR chart (the flags' SPC rules). Baseline: {base.start:%b %Y} – {base.end:%b %Y}, the "
+    "months loaded in it set the mean and limits; special cause is marked from "
+    f"{base.end.replace(month=3):%b %Y} on. Hover a point for its share of the baseline mean."
+)
+st.plotly_chart(
+    charts.xmr_chart(spc_chart, "NHS-funded tests by the independent sector, by month"),
+    key="diag_spc",
+)
+download_table(spc_chart, f"dm01_is_spc_{level}", filters, key="dl_diag_spc")
 
 st.subheader(f"Waiting lists beside independent-sector activity, {month:%B %Y}")
 st.plotly_chart(

@@ -204,3 +204,14 @@ if published.shown and not published.monthly.is_empty():
     )
     download_table(published.monthly, f"dm01_{code}", own, key="dl_profile_dm01")
     download_table(published.by_test, f"dm01_by_test_{code}", own, key="dl_profile_dm01_tests")
+    # Issue 22: its Making Data Count chart, where it is an IS organisation in DM01.
+    from capwatch.analytics import diagnostics_spc
+    from capwatch.ui.diagnostics_charts import xmr_chart
+
+    if code in cached(diagnostics_spc.keys, "organisation"):
+        spc_chart = cached(diagnostics_spc.is_chart, "organisation", code)
+        st.plotly_chart(
+            xmr_chart(spc_chart, "Its DM01 tests against the pre-pandemic baseline (XmR)"),
+            key="profile_dm01_spc",
+        )
+        download_table(spc_chart, f"dm01_spc_{code}", own, key="dl_profile_dm01_spc")

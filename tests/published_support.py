@@ -4,6 +4,7 @@ cell from a real DM01 file (for the bad-input cases), written as `.xlsx` at the 
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -17,14 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "published"
 JUN_2019 = FIXTURES / "Jun 2019.xls"
 JUN_2020 = FIXTURES / "Jun 2020.xls"
+JUL_2017 = FIXTURES / "Jul 2017.xls"
 EPHP = FIXTURES / "ephp.xls"
-REAL = ROOT.parent / "shared" / "real"
+# ../shared/real beside the checkout; CAPWATCH_SHARED_REAL points elsewhere (e.g. from a worktree).
+REAL = Path(os.environ.get("CAPWATCH_SHARED_REAL") or ROOT.parent / "shared" / "real")
 REAL_DM01 = REAL / "dm01_provider"
 ACTIVITY = ("planned_tests", "unscheduled_tests", "waiting_list_tests")
 
 needs_real = pytest.mark.skipif(
     not REAL_DM01.is_dir(),
-    reason=f"the 18 published DM01 months are not at {REAL_DM01} (../shared is absent)",
+    reason=f"the 37 published DM01 months are not at {REAL_DM01} (../shared is absent)",
 )
 
 Grid = list[list[str | None]]

@@ -241,3 +241,25 @@ def test_data_page_says_published_data_is_loaded_and_where(
     assert any("Published NHS England DM01 diagnostics (real data" in i.value for i in at.info)
     log = next(df.value for df in at.dataframe if "reader" in df.value.columns)
     assert set(log["reader"]) == {"contract", "dm01_provider", "ods_ephp"}
+
+
+def test_diagnostics_page_draws_the_making_data_count_chart(
+    real_coded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(monkeypatch, real_coded, page_file("diagnostics"))
+    assert any("Making Data Count" in s.value for s in at.subheader)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Baseline: Mar 2018 – Feb 2020" in captions and "from Mar 2020 on" in captions
+    for level, key in (("region", "London"), ("organisation", "NT4")):
+        at.selectbox(key="diag_spc_level").set_value(level).run()
+        assert not at.exception and not at.error
+        at.selectbox(key=f"diag_spc_{level}").set_value(key).run()
+        assert not at.exception and not at.error
+
+
+def test_provider_profile_draws_its_making_data_count_chart(
+    real_coded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(monkeypatch, real_coded, page_file("provider_profile"), p="NT4")
+    ids = " ".join(d.proto.id for d in at.get("download_button"))
+    assert "dl_profile_dm01_spc" in ids

@@ -19,6 +19,7 @@ from pipelines.published.readers import recognise
 from tests.published_support import (
     ACTIVITY,
     EPHP,
+    JUL_2017,
     JUN_2019,
     JUN_2020,
     REAL_DM01,
@@ -32,6 +33,10 @@ from tests.published_support import (
 )
 
 TEST_SHEET = "Provider by Test"
+
+
+def _all_activity(frame: pl.DataFrame) -> int:
+    return int(frame.select(pl.sum_horizontal(*ACTIVITY).sum()).item())
 
 
 def _is_activity(frame: pl.DataFrame) -> int:
@@ -176,11 +181,19 @@ def test_a_longer_title_block_still_reads(grid: dict, tmp_path: Path) -> None:
 
 
 @needs_real
-def test_all_18_published_months_read_and_add_up() -> None:
+def test_all_37_published_months_read_and_add_up() -> None:
     files = sorted(REAL_DM01.rglob("*.xls"))
-    assert len(files) == 18
-    months = {dm01.read_dm01(f).month: dm01.read_dm01(f).frame for f in files}
-    assert sorted(months) == [date(2019 + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(18)]
+    assert len(files) == 37
+    months = {m.month: m.frame for m in map(dm01.read_dm01, files)}
+    span = [date(2017 + (m + 6) // 12, (m + 6) % 12 + 1, 1) for m in range(39)]
+    assert sorted(months) == [m for m in span if m not in (date(2017, 11, 1), date(2018, 10, 1))]
+    # ../shared/real/README.md section 1b: summed there, outside capwatch.
+    assert _all_activity(months[date(2017, 7, 1)]) == 1_835_829
+    assert _all_activity(months[date(2017, 8, 1)]) == 1_831_999
+    assert _all_activity(months[date(2017, 12, 1)]) == 1_655_099
+    assert _is_activity(months[date(2017, 7, 1)]) == 94_088
+    assert _is_activity(months[date(2017, 8, 1)]) == 98_682
+    assert _is_activity(months[date(2017, 12, 1)]) == 86_775
     assert _is_activity(months[date(2019, 6, 1)]) == 124_036
     assert _is_activity(months[date(2020, 4, 1)]) == 19_017
     assert _is_activity(months[date(2020, 6, 1)]) == 37_065
@@ -192,7 +205,9 @@ def test_reader_matches_the_derived_is_csv() -> None:
     """Row for row, the IS rows agree with ../shared's derived CSV (made outside capwatch)."""
     derived = pl.read_csv(REAL_DM01.parent / "derived_dm01_is_provider_by_test_2019-04_2020-09.csv")
     ours = pl.concat(
-        dm01.read_dm01(f).frame.filter(pl.col("org_code").str.starts_with("N"))
+        dm01.read_dm01(f).frame.filter(
+            pl.col("org_code").str.starts_with("N") & (pl.col("month") >= date(2019, 4, 1))
+        )
         for f in sorted(REAL_DM01.rglob("*.xls"))
     )
     assert ours.height == derived.height == 13_847
@@ -327,3 +342,81 @@ def test_another_dm01_basis_is_rejected_saying_which_it_is(grid: dict, tmp_path:
     assert (
         f"row {r + 1}, column {letter(c)}: this is DM01 on the 'commissioner' basis" in messages[0]
     )
+
+
+# --- Before the 2019 reorganisation (fixture: July 2017, byte for byte as published) ---
+
+
+def test_a_2017_month_reads_as_published_with_its_four_regions() -> None:
+    month = dm01.read_dm01(JUL_2017)
+    assert month.month == date(2017, 7, 1)
+    # ../shared/real/README.md section 1b (summed outside capwatch; = the England Total row).
+    assert _all_activity(month.frame) == 1_835_829
+    assert _is_activity(month.frame) == 94_088
+    codes = set(month.frame["region_code"].unique())
+    assert {"Y54", "Y55", "Y56", "Y57"} <= codes
+    assert "Y60" not in codes
+    # No 2019-map region is guessed at read time; the published one is kept.
+    assert month.frame["region"].null_count() == month.frame.height
+    assert month.frame["region_name"].null_count() == 0
+    # 2017's short test names (MRI, CT, PERIPHERAL_NEUROPHYS) are read by their DM01 ID.
+    names = dict(month.frame.select("diagnostic_id", "test_name").unique().iter_rows())
+    assert names[1] == "MRI" and names[2] == "CT" and names[9] == "PERIPHERAL_NEUROPHYS"
+    assert set(month.frame["test"].unique()) == {v[0] for v in dm01.TESTS.values()}
+    assert any("no organisation Total rows" in n for n in month.notes)
+
+
+def test_a_seven_region_code_before_april_2019_is_kept_but_not_used() -> None:
+    frame = dm01.read_dm01(JUL_2017).frame
+    assert frame.filter(pl.col("region_code") == "Y56")["region"].null_count() > 0
+
+
+def test_footnote_rows_below_the_data_are_skipped_and_said(tmp_path: Path) -> None:
+    # July 2017 ends each of its two sheets with two footnote rows (e.g. "Mid Essex ... did
+    # not submit"); two more per sheet make eight.
+    assert any("4 footnote rows" in n for n in dm01.read_dm01(JUL_2017).notes)
+    grid = read_grid(JUL_2017)
+    for name in ("Provider by Test", "Provider"):
+        width = max(len(r) for r in grid[name])
+        first = next(i for i, v in enumerate(grid[name][-1]) if v is not None)
+        for text in ("Notes:", "An organisation's figures were revised."):
+            row: list[str | None] = [None] * width
+            row[first] = text
+            grid[name].append(row)
+    month = dm01.read_dm01(write_xlsx(grid, tmp_path / "notes.xlsx"))
+    assert _all_activity(month.frame) == 1_835_829
+    assert any("8 footnote rows" in n for n in month.notes)
+
+
+def test_a_row_without_a_code_but_with_figures_below_the_data_is_still_refused(
+    tmp_path: Path,
+) -> None:
+    grid = read_grid(JUL_2017)
+    sheet = grid["Provider by Test"]
+    code = col(sheet, "Provider Code")
+    extra = list(next(r for r in reversed(sheet) if len(r) > code and r[code] is not None))
+    extra[code] = None
+    sheet.append(extra)
+    with pytest.raises(FileRejected) as caught:
+        dm01.read_dm01(write_xlsx(grid, tmp_path / "stray.xlsx"))
+    assert any("without a provider code" in p.message for p in caught.value.problems)
+
+
+def test_an_old_region_code_from_april_2019_is_still_refused(tmp_path: Path) -> None:
+    grid = read_grid(JUN_2020)
+    sheet = grid["Provider by Test"]
+    r = find_row(sheet, "Y56")
+    sheet[r][col(sheet, "Regional Team Code")] = "Y54"
+    with pytest.raises(FileRejected) as caught:
+        dm01.read_dm01(write_xlsx(grid, tmp_path / "y54.xlsx"))
+    assert any("'Y54'" in p.message and "seven" in p.message for p in caught.value.problems)
+
+
+def test_one_organisation_total_row_missing_is_still_refused(tmp_path: Path) -> None:
+    grid = read_grid(JUN_2020)
+    sheet = grid["Provider by Test"]
+    r = find_row(sheet, "16", "Total")
+    del sheet[r]
+    with pytest.raises(FileRejected) as caught:
+        dm01.read_dm01(write_xlsx(grid, tmp_path / "no_total.xlsx"))
+    assert any("has no Total row" in p.message for p in caught.value.problems)

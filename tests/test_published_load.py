@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -267,6 +267,75 @@ def test_diagnostics_vs_baseline_on_hand_worked_figures(tmp_path: Path) -> None:
     ]
 
 
+def _revised_june_2020(tmp_path: Path) -> Path:
+    """A consistent revision of June 2020: NT422's CT +7, and every total that contains it."""
+    grid = read_grid(JUN_2020)
+    tests, providers = grid["Provider by Test"], grid["Provider"]
+    wl = col(tests, "Waiting list tests / procedures (excluding planned)")
+    did = col(tests, "Diagnostic ID")
+    for i, row in enumerate(tests):
+        if "NT422" in row and row[did] in ("2", "16"):
+            add(tests, i, wl, 7)
+    england = next(i for i, row in enumerate(tests) if "Total" in row and row[did] is None)
+    add(tests, england, wl, 7)
+    pwl = col(providers, "Waiting list tests / procedures (excluding planned)")
+    for i, row in enumerate(providers):
+        if "NT422" in row or ("Total" in row and i < 20):
+            add(providers, i, pwl, 7)
+    return write_xlsx(grid, tmp_path / "June 2020 revised.xlsx")
+
+
+def test_a_revised_month_replaces_the_old_one_and_unloading_it_brings_it_back(
+    loaded: Path, tmp_path: Path
+) -> None:
+    path = _copy_db(loaded, tmp_path)
+    month_sql = (
+        "SELECT org_code, test, waiting_list_tests, load_id FROM dm01_monthly "
+        "WHERE month = DATE '2020-06-01' ORDER BY org_code, test"
+    )
+    before = _query(path, month_sql)
+    june_2019 = _query(path, "SELECT * FROM dm01_monthly WHERE month = DATE '2019-06-01'")
+    report = ingest([_revised_june_2020(tmp_path)], path, replace=True)
+    assert report.ok and report.count("loaded") == 1, [o.summary() for o in report.outcomes]
+    assert any("replaces June 2020 by load 3" in n for n in report.outcomes[0].notes)
+    after = _query(path, month_sql)
+    # Exactly one figure moved, by +7; every row of the month is now the revision's (load 4).
+    diff = after.join(before, on=["org_code", "test"], suffix="_old").filter(
+        pl.col("waiting_list_tests") != pl.col("waiting_list_tests_old")
+    )
+    assert diff.select("org_code", "test").rows() == [("NT422", "ct")]
+    assert (diff["waiting_list_tests"] - diff["waiting_list_tests_old"]).to_list() == [7]
+    assert after.height == before.height and set(after["load_id"]) == {4}
+    # The old rows are archived, the load history says who replaced whom; June 2019 untouched.
+    archived = _query(
+        path, "SELECT count(*) AS n, min(replaced_by) AS by FROM dm01_monthly_replaced"
+    )
+    assert archived.row(0) == (before.height, 4)
+    changes = _query(
+        path, "SELECT load_id, action, by_load_id FROM load_changes ORDER BY change_id"
+    )
+    assert changes.rows() == [(3, "superseded", 4)]
+    status = dict(_query(path, "SELECT load_id, status FROM load_history").rows())
+    assert status[4] == "current" and status[3] != "current"
+    assert _query(path, "SELECT * FROM dm01_monthly WHERE month = DATE '2019-06-01'").equals(
+        june_2019
+    )
+    # Unloading the revision brings the old month back, row for row.
+    result = CliRunner().invoke(app, ["unload", "4", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _query(path, month_sql).equals(before)
+    assert _query(path, "SELECT count(*) FROM dm01_monthly_replaced").item() == 0
+
+
+def test_a_revised_month_without_replace_changes_nothing(loaded: Path, tmp_path: Path) -> None:
+    path = _copy_db(loaded, tmp_path)
+    before = db.table_fingerprint(path)
+    report = ingest([_revised_june_2020(tmp_path)], path)
+    assert not report.ok and report.count("rejected") == 1
+    assert "ingest --replace" in str(report.outcomes[0].problems[0])
+    assert db.table_fingerprint(path) == before
+
+
 # --- the shipped extract and the demo -------------------------------------------------------
 
 
@@ -285,29 +354,117 @@ def test_the_shipped_extract_is_small_and_attributed() -> None:
 
 @needs_real
 def test_the_shipped_extract_is_what_the_reader_makes_of_the_18_months(tmp_path: Path) -> None:
-    remade = extract.write_extract(REAL_DM01, tmp_path / "remade.parquet")
+    folder = tmp_path / "from_2019"
+    folder.mkdir()
+    for f in sorted(REAL_DM01.rglob("*.xls")):
+        year = int(f.parent.name)
+        if year == 2020 or (year == 2019 and f.stem.split()[0] not in ("Jan", "Feb", "Mar")):
+            shutil.copy(f, folder / f.name)
+    remade = extract.write_extract(folder, tmp_path / "remade.parquet")
     assert remade.equals(pl.read_parquet(SHIPPED).select(remade.columns))
 
 
-@needs_real
-def test_all_18_months_ingest_and_the_export_gives_the_published_figures(tmp_path: Path) -> None:
-    path = tmp_path / "real.duckdb"
+@pytest.fixture(scope="module")
+def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All 37 published months and the ODS list, ingested by the CLI's loader."""
+    if not REAL_DM01.is_dir():
+        pytest.skip(f"the 37 published DM01 months are not at {REAL_DM01} (../shared is absent)")
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
     report = ingest([REAL_DM01, REAL_DM01.parent / "ods"], path)
-    assert report.ok and report.count("loaded") == 19, [o.summary() for o in report.outcomes]
+    assert report.ok and report.count("loaded") == 38, [o.summary() for o in report.outcomes]
+    assert report.count("rejected") == 0
+    return path
+
+
+@needs_real
+def test_all_37_months_ingest_and_the_export_gives_the_published_figures(
+    real_db: Path, tmp_path: Path
+) -> None:
     n_coded = _query(
-        path,
+        real_db,
         "SELECT month, sum(activity) AS activity FROM diagnostics_monthly "
         "WHERE org_code LIKE 'N%' GROUP BY month ORDER BY month",
     )
     figures = dict(n_coded.iter_rows())
-    assert len(figures) == 18
+    assert len(figures) == 37
+    assert figures[date(2017, 7, 1)] == 94_088
+    assert figures[date(2017, 12, 1)] == 86_775
     assert figures[date(2019, 6, 1)] == 124_036
     assert figures[date(2020, 4, 1)] == 19_017
     assert figures[date(2020, 6, 1)] == 37_065
     assert figures[date(2020, 9, 1)] == 87_562
-    # the shipped extract holds the same figures, so it is skipped, not refused
-    again = ingest([SHIPPED], path)
+    # the shipped extract (Apr 2019 on) holds the same figures, so it is skipped, not refused
+    again = ingest([SHIPPED], _copy_db(real_db, tmp_path))
     assert again.ok and again.count("skipped") == 1
+
+
+def _workbook_sums(path: Path) -> tuple[dict[str, int], int]:
+    """Straight from the grid of cells: each organisation's three activity columns summed over
+    its test rows (ID 1–15), and the England Total row's three columns."""
+    rows = read_grid(path)["Provider by Test"]
+    header = next(i for i, r in enumerate(rows) if "Provider Code" in r)
+    at = [rows[header].index(h) for h in (
+        "Planned tests / procedures",
+        "Unscheduled tests / procedures",
+        "Waiting list tests / procedures (excluding planned)",
+    )]  # fmt: skip
+    code, did = rows[header].index("Provider Code"), rows[header].index("Diagnostic ID")
+    orgs: dict[str, int] = {}
+    england = 0
+    for r in rows[header + 1 :]:
+        cells = r + [None] * (max(at) + 1 - len(r))
+        value = sum(int(float(cells[c] or 0)) for c in at)
+        if cells[code] is None and "Total" in cells:
+            england = value
+        elif cells[code] is not None and int(float(cells[did] or 0)) in range(1, 16):
+            orgs[cells[code]] = orgs.get(cells[code], 0) + value
+    return orgs, england
+
+
+@needs_real
+def test_diagnostics_monthly_equals_the_workbook_sums_and_england_totals(
+    real_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "diagnostics.csv"
+    result = CliRunner().invoke(
+        app, ["export", "diagnostics_monthly", "--out", str(out), "--db", str(real_db)]
+    )
+    assert result.exit_code == 0, result.output
+    export = pl.read_csv(out, try_parse_dates=True, infer_schema_length=None)
+    by_org = export.group_by("month", "org_code").agg(pl.col("activity").sum())
+    files = sorted(REAL_DM01.rglob("*.xls"))
+    assert len(files) == 37
+    for f in files:
+        month = datetime.strptime(f.stem, "%b %Y").date()
+        orgs, england = _workbook_sums(f)
+        ours = dict(by_org.filter(pl.col("month") == month).select("org_code", "activity").rows())
+        assert ours == orgs, f.name
+        assert sum(ours.values()) == england, f.name
+
+
+@needs_real
+def test_organisations_carry_their_2019_region_in_earlier_months(real_db: Path) -> None:
+    rows = _query(
+        real_db,
+        "SELECT DISTINCT month, org_code, region, region_code, region_as_published, region_basis "
+        "FROM diagnostics_monthly",
+    )
+    later = rows.filter(pl.col("month") >= date(2019, 4, 1))
+    first_2019 = later.sort("month").group_by("org_code").agg(pl.col("region").first())
+    earlier = rows.filter(pl.col("month") < date(2019, 4, 1))
+    placed = earlier.join(first_2019, on="org_code", how="inner", suffix="_2019")
+    assert placed.height > 10_000 // 4
+    assert (placed["region"] == placed["region_2019"]).all()
+    assert set(placed["region_basis"]) == {"by_own_later_returns"}
+    # The region as published stays beside it: the four regions of 2017, the sub-regions of
+    # December 2017.
+    assert {"Y54", "Y55", "Y57", "Q70"} <= set(earlier["region_code"])
+    assert earlier["region_as_published"].null_count() == 0
+    unplaced = earlier.join(first_2019, on="org_code", how="anti")
+    assert unplaced.height > 0
+    assert unplaced["region"].null_count() == unplaced.height
+    assert set(unplaced["region_basis"]) == {"not_placed"}
+    assert set(later["region_basis"]) == {"as_published"}
 
 
 def test_demo_loads_the_published_extract_beside_synthetic_contract_data(tmp_path: Path) -> None:

@@ -66,3 +66,75 @@ def queue_beside_capacity(frame: pl.DataFrame, title: str) -> go.Figure:
     fig.update_layout(barmode="group", title=title)
     fig.update_yaxes(title="Patients / tests", tickformat=",")
     return _style(fig)
+
+
+_SPC_COLOURS = {
+    "common_cause": "#768692",
+    "special_cause_concern": "#ED8B00",
+    "special_cause_improvement": "#41B6E6",
+}
+_SPC_LABELS = {
+    "common_cause": "Common cause",
+    "special_cause_concern": "Special cause (concern)",
+    "special_cause_improvement": "Special cause (improvement)",
+}
+
+
+def xmr_chart(chart: pl.DataFrame, title: str) -> go.Figure:
+    """A Making Data Count XmR chart of monthly tests: points, mean and process limits; the
+    baseline months in grey, special cause after it coloured."""
+    fig = go.Figure()
+    if chart.is_empty():
+        fig.update_layout(title=title + " (no loaded month falls in the baseline)")
+        return _style(fig, height=200)
+    for name, column, dash in (
+        ("Baseline mean", "mean", "solid"),
+        ("Lower limit", "lower_limit", "dash"),
+        ("Upper limit", "upper_limit", "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=chart["month"].to_list(),
+                y=chart[column].to_list(),
+                mode="lines",
+                name=name,
+                line={"color": "#231F20" if column == "mean" else "#768692", "dash": dash},
+                hovertemplate=f"{name}: %{{y:,.0f}}<extra></extra>",
+            )
+        )
+    kinds = chart.with_columns(
+        pl.when(pl.col("special_cause"))
+        .then(pl.col("point_type"))
+        .otherwise(pl.lit("common_cause"))
+        .alias("kind")
+    )
+    for kind, colour in _SPC_COLOURS.items():
+        part = kinds.filter(pl.col("kind") == kind)
+        if part.is_empty():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["month"].to_list(),
+                y=part["activity"].to_list(),
+                mode="markers",
+                name=_SPC_LABELS[kind],
+                marker={"color": colour, "size": 9},
+                customdata=part["vs_baseline_mean"].to_list(),
+                hovertemplate="%{x|%b %Y}: %{y:,.0f} tests, %{customdata:.0%} of the baseline "
+                "mean<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=chart["month"].to_list(),
+            y=chart["activity"].to_list(),
+            mode="lines",
+            line={"color": "#AEB7BD", "width": 1},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero", title=None)
+    fig.update_xaxes(title=None, tickformat="%b %y")
+    fig.update_layout(title=title)
+    return _style(fig)

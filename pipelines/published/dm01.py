@@ -62,7 +62,7 @@ TESTS: dict[int, tuple[str, str]] = {
     6: ("audiology", "audiology"),
     7: ("echocardiography", "echocardiography"),
     8: ("electrophysiology", "electrophysiology"),
-    9: ("peripheral_neurophysiology", "neurophysiology"),
+    9: ("peripheral_neurophysiology", "neurophys"),
     10: ("sleep_studies", "sleep"),
     11: ("urodynamics", "urodynamics"),
     12: ("colonoscopy", "colonoscopy"),
@@ -70,7 +70,12 @@ TESTS: dict[int, tuple[str, str]] = {
     14: ("cystoscopy", "cystoscopy"),
     15: ("gastroscopy", "gastroscopy"),
 }
+# Short names some months publish instead (2017–18: `MRI`, `CT`); matched whole, never as a part.
+_ABBREVIATIONS: dict[int, str] = {1: "mri", 2: "ct"}
 _ORG_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
+_REGION_CODE = re.compile(r"^[A-Z0-9]{3}$")
+# From this month NHS England has the seven regions; before it, regions are kept as published.
+SEVEN_REGIONS_FROM = date(2019, 4, 1)
 
 
 @dataclass
@@ -170,10 +175,10 @@ def read_dm01(path: Path) -> Dm01Month:
     orgs = _table(provider, {**_IDENTITY, **MEASURES}, problems)
     problems.raise_if_any()
     assert month is not None and tests is not None and orgs is not None
-    rows, org_totals, england = _split_test_rows(by_test, tests, problems)
-    provider_rows, provider_england = _split_provider_rows(provider, orgs, problems)
+    rows, org_totals, england, footnotes = _split_test_rows(by_test, tests, problems, month)
+    provider_rows, provider_england, provider_notes = _split_provider_rows(provider, orgs, problems)
     problems.raise_if_any()
-    _check_sums(
+    has_org_totals = _check_sums(
         by_test, rows, org_totals, england, provider, provider_rows, provider_england, problems
     )
     problems.raise_if_any()
@@ -183,9 +188,11 @@ def read_dm01(path: Path) -> Dm01Month:
         "org_name",
         "region_code",
         "region_name",
-        pl.col("region_code")
-        .replace_strict(REGION_BY_CODE, return_dtype=pl.String)
-        .alias("region"),
+        (
+            pl.col("region_code").replace_strict(REGION_BY_CODE, return_dtype=pl.String)
+            if month >= SEVEN_REGIONS_FROM
+            else pl.lit(None, dtype=pl.String)
+        ).alias("region"),
         "diagnostic_id",
         pl.col("diagnostic_id")
         .replace_strict({k: v[0] for k, v in TESTS.items()}, return_dtype=pl.String)
@@ -199,6 +206,22 @@ def read_dm01(path: Path) -> Dm01Month:
         f"{frame.height} organisation × test rows; organisation Total rows, the England Total "
         f"and the {PROVIDER_SHEET!r} sheet all agree"
     ]
+    if not has_org_totals:
+        notes[0] = notes[0].replace("organisation Total rows, the", "the")
+        notes.append(
+            "this month publishes no organisation Total rows (diagnostic ID 16); the test rows "
+            f"were checked against the England Total and the {PROVIDER_SHEET!r} sheet"
+        )
+    if month < SEVEN_REGIONS_FROM:
+        notes.append(
+            f"{month:%B %Y} is before the seven regions of April 2019: the region is kept as "
+            "published and each organisation is placed on the 2019 map by its own later returns"
+        )
+    if footnotes or provider_notes:
+        notes.append(
+            f"{footnotes + provider_notes} footnote rows below the data (text only, no provider "
+            "code and no figures) skipped"
+        )
     return Dm01Month(month, frame, frame.height, notes)
 
 
@@ -323,13 +346,29 @@ def _england_row(sheet: Sheet, frame: pl.DataFrame, problems: _Problems) -> pl.D
     return england
 
 
-def _split_test_rows(
-    sheet: Sheet, frame: pl.DataFrame, problems: _Problems
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Test rows (IDs 1–15), organisation Total rows (ID 16) and the England Total row."""
-    frame = frame.filter(
-        pl.any_horizontal(pl.col(c).is_not_null() for c in (*_IDENTITY, *_TEST, *MEASURES))
+def _drop_footnotes(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[pl.DataFrame, int]:
+    """Blank rows out, and footnote rows: below the last row with a provider code, with no
+    provider code and no figures (text in the first columns only). A row without a provider code
+    that has figures, or sits among the data, stays and is a problem."""
+    frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in columns))
+    coded = frame.filter(pl.col("org_code").is_not_null())
+    if coded.is_empty():
+        return frame, 0
+    last = coded["_row"].max()
+    footnote = (
+        (pl.col("_row") > last)
+        & pl.col("org_code").is_null()
+        & pl.all_horizontal(pl.col(m).is_null() for m in MEASURES)
     )
+    return frame.filter(~footnote), frame.filter(footnote).height
+
+
+def _split_test_rows(
+    sheet: Sheet, frame: pl.DataFrame, problems: _Problems, month: date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int]:
+    """Test rows (IDs 1–15), organisation Total rows (ID 16), the England Total row, and how
+    many footnote rows were skipped."""
+    frame, footnotes = _drop_footnotes(frame, (*_IDENTITY, *_TEST, *MEASURES))
     england = _england_row(sheet, frame, problems)
     data = frame.filter(pl.col("org_code").is_not_null())
     stray = frame.filter(
@@ -338,7 +377,7 @@ def _split_test_rows(
     )
     for row in stray["_row"].head(20):
         problems.add(sheet, row, _column(frame, "org_code"), "a data row without a provider code")
-    data = _identity_checks(sheet, data, problems)
+    data = _identity_checks(sheet, data, problems, month)
     data = data.with_columns(
         pl.col("diagnostic_id")
         .cast(pl.Float64, strict=False)
@@ -361,10 +400,13 @@ def _split_test_rows(
     for did, (_, word) in TESTS.items():
         wrong = data.filter(
             (pl.col("diagnostic_id") == did)
-            & ~pl.col("test_name")
-            .str.to_lowercase()
-            .str.contains(word, literal=True)
-            .fill_null(False)
+            & ~(
+                pl.col("test_name")
+                .str.to_lowercase()
+                .str.replace_all("_", " ", literal=True)
+                .str.contains(word, literal=True)
+                | (pl.col("test_name").str.to_lowercase() == _ABBREVIATIONS.get(did, "\x00"))
+            ).fill_null(False)
         )
         for row, name in wrong.select("_row", "test_name").head(5).iter_rows():
             problems.add(
@@ -382,36 +424,39 @@ def _split_test_rows(
     england = _numbers(sheet, england, problems)
     totals = data.filter(pl.col("diagnostic_id") == TOTAL_ID)
     rows = data.filter(pl.col("diagnostic_id") != TOTAL_ID)
-    return rows, totals, england
+    return rows, totals, england, footnotes
 
 
 def _split_provider_rows(
     sheet: Sheet, frame: pl.DataFrame, problems: _Problems
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    frame = frame.filter(
-        pl.any_horizontal(pl.col(c).is_not_null() for c in (*_IDENTITY, *MEASURES))
-    )
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    frame, footnotes = _drop_footnotes(frame, (*_IDENTITY, *MEASURES))
     england = _numbers(sheet, _england_row(sheet, frame, problems), problems)
     data = frame.filter(pl.col("org_code").is_not_null())
     dup = data.filter(pl.col("org_code").is_duplicated())
     for row, code in dup.select("_row", "org_code").head(20).iter_rows():
         problems.add(sheet, row, _column(frame, "org_code"), f"a second row for {code}")
-    return _numbers(sheet, data, problems), england
+    return _numbers(sheet, data, problems), england, footnotes
 
 
-def _identity_checks(sheet: Sheet, data: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
+def _identity_checks(
+    sheet: Sheet, data: pl.DataFrame, problems: _Problems, month: date
+) -> pl.DataFrame:
     data = data.with_columns(
         pl.col("org_code").str.to_uppercase(), pl.col("region_code").str.to_uppercase()
     )
-    unknown = data.filter(~pl.col("region_code").is_in(list(REGION_BY_CODE)).fill_null(False))
-    known = ", ".join(f"{c} {n}" for c, n in REGION_BY_CODE.items())
-    for row, code in unknown.select("_row", "region_code").head(20).iter_rows():
-        problems.add(
-            sheet,
-            row,
-            _column(data, "region_code"),
-            f"region code {code!r} is not one of the seven NHS England regions ({known})",
+    if month >= SEVEN_REGIONS_FROM:
+        unknown = data.filter(~pl.col("region_code").is_in(list(REGION_BY_CODE)).fill_null(False))
+        known = ", ".join(f"{c} {n}" for c, n in REGION_BY_CODE.items())
+        why = f"is not one of the seven NHS England regions of April 2019 on ({known})"
+    else:
+        unknown = data.filter(
+            ~pl.col("region_code").str.contains(_REGION_CODE.pattern).fill_null(False)
+            | pl.col("region_name").is_null()
         )
+        why = "is not a region code as NHS England publishes them (3 letters and digits, named)"
+    for row, code in unknown.select("_row", "region_code").head(20).iter_rows():
+        problems.add(sheet, row, _column(data, "region_code"), f"region code {code!r} {why}")
     bad_code = data.filter(~pl.col("org_code").str.contains(_ORG_CODE.pattern))
     for row, code in bad_code.select("_row", "org_code").head(20).iter_rows():
         problems.add(
@@ -460,13 +505,17 @@ def _check_sums(
     provider_rows: pl.DataFrame,
     provider_england: pl.DataFrame,
     problems: _Problems,
-) -> None:
+) -> bool:
+    """Check every total the file gives; False if it gives no organisation Total rows at all
+    (2017 – Feb 2018), which leaves the England Total and the Provider sheet as checks."""
     sums = rows.group_by("org_code").agg(pl.col(m).sum() for m in MEASURES)
+    has_org_totals = not org_totals.is_empty()
     missing = (
         rows.select("org_code", "_row")
         .group_by("org_code")
         .agg(pl.col("_row").min())
         .join(org_totals, on="org_code", how="anti")
+        .filter(pl.lit(has_org_totals))
     )
     for code, row in missing.sort("_row").head(20).iter_rows():
         problems.add(by_test, row, None, f"{code} has no Total row (diagnostic ID {TOTAL_ID})")
@@ -501,3 +550,4 @@ def _check_sums(
         problems.add(
             provider, None, None, f"{code} has test rows in {TEST_SHEET!r} but no row here"
         )
+    return has_org_totals

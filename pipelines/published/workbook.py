@@ -59,9 +59,20 @@ def sheet_names(path: Path) -> list[str]:
     return list(_open(path).sheet_names)
 
 
+# The last workbook opened, by path, size and modification time: recognising a file and then
+# reading it opens it once, not four times (the 37 DM01 months load in about a second less).
+_LAST: list[tuple[tuple[str, int, int], fastexcel.ExcelReader]] = []
+
+
 def _open(path: Path) -> fastexcel.ExcelReader:
     try:
-        return fastexcel.read_excel(path)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if _LAST and _LAST[0][0] == key:
+            return _LAST[0][1]
+        reader = fastexcel.read_excel(path)
+        _LAST[:] = [(key, reader)]
+        return reader
     except Exception as exc:  # fastexcel raises its own types for a corrupt workbook
         raise FileRejected(
             [Problem(str(path), None, None, f"cannot read as an Excel workbook: {exc}")]

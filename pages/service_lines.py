@@ -77,7 +77,7 @@ st.caption(
 types = view.activity_types
 show_table(
     # the label as the returns write it; the key (activity_type) stays in the CSV
-    types.with_columns(activity_type=pl.col("activity_label").replace("", "(whole line)")).drop(
+    types.with_columns(activity_type=pl.col("activity_label").replace("", format.WHOLE_LINE)).drop(
         "activity_label"
     ),
     key="lines_types",

@@ -24,7 +24,7 @@ from capwatch.sandbox import Limits, QueryResult, run_query
 from capwatch.ui import auth, colours, format
 from capwatch.ui.context import get_db
 from capwatch.ui.download import CSV_MIME, data_loads, excel_button
-from capwatch.ui.tables import show_table
+from capwatch.ui.tables import show_raw_table, show_table
 
 URL_KEY = "q"
 TEXT_KEY = "sql_text"
@@ -70,7 +70,7 @@ def _show_result(sql: str, result: QueryResult) -> None:
             icon=":material/info:",
         )
     st.caption(f"{format.plural(result.total_rows, 'row')} · {result.elapsed_s:.2f} s")
-    st.dataframe(result.preview, hide_index=True, key="sql_result_table")
+    show_raw_table(result.preview, key="sql_result_table")
     path = result.output_path
     if path is not None and path.exists():
         stem = f"capwatch_sql_{datetime.now():%Y-%m-%d_%H%M}"
@@ -191,8 +191,7 @@ with editor:
     last = st.session_state.get(RESULT_KEY)
     # on first open, run what the editor holds (the linked query, else the example), so the
     # page opens on an answer rather than an empty result
-    first_open = last is None and not st.session_state.get("sql_opened")
-    st.session_state["sql_opened"] = True
+    first_open = last is None
     if (clicked or first_open) and sql.strip():
         st.query_params[URL_KEY] = sql
         last = st.session_state[RESULT_KEY] = _run(sql, db_path)

@@ -14,14 +14,16 @@ from capwatch.errors import CapwatchError, DatabaseMissing
 from capwatch.ui.auth import gate
 from capwatch.ui.context import NO_DATA_MESSAGE, cached, show_errors
 from capwatch.ui.filters import render_sidebar
+from capwatch.ui import styles
 from capwatch.ui.scripts import page_file
 
 st.set_page_config(
     page_title="capwatch",
     page_icon=":material/monitoring:",
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # open on a desktop, closed on a phone (390 px)
 )
+styles.apply()  # readable captions, print styles, phone widths (capwatch.ui.styles)
 access = gate()  # sign-in first: nothing below runs for a visitor who may not see it
 
 PAGES = [

@@ -137,9 +137,11 @@ def shown(frame: pl.DataFrame, config: Mapping[str, Column]) -> pl.DataFrame:
     for name, dtype in frame.schema.items():
         col = pl.col(name)
         if name == "service_line" and dtype == pl.String:
-            col = col.map_elements(format.line_label, return_dtype=pl.String)
+            col = col.map_elements(format.line_label, return_dtype=pl.String, skip_nulls=False)
         elif name == "activity_type" and dtype == pl.String:
-            col = col.map_elements(format.activity_label, return_dtype=pl.String)
+            col = col.map_elements(
+                format.activity_label, return_dtype=pl.String, skip_nulls=False
+            )
         elif dtype == pl.String:
             col = col.fill_null(format.MISSING)
         elif isinstance(dtype, pl.Datetime) and _midnight_only(frame[name]):
@@ -205,3 +207,19 @@ def show_table(
     if height is not None:
         options["height"] = height
     return st.dataframe(display, hide_index=True, column_config=final, key=key, **options)
+
+
+def show_raw_table(frame: pl.DataFrame, *, key: str, **options: Any) -> Any:
+    """`st.dataframe` of a frame whose column names are the user's own (SQL results): names
+    and values as they are, but dates in UK style and a timestamp at midnight as a date."""
+    display = frame.with_columns(
+        pl.col(name).dt.date()
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and _midnight_only(frame[name])
+    )
+    config: dict[str, Column] = {
+        name: st.column_config.DateColumn(name, format=UK_DATE)
+        for name, dtype in display.schema.items()
+        if dtype == pl.Date
+    }
+    return st.dataframe(display, hide_index=True, column_config=config, key=key, **options)

@@ -149,8 +149,7 @@ def test_a_rejected_file_is_recorded_with_its_problems_by_row_and_column(
     assert row["file_bytes"] == bad.stat().st_size
     assert row["problem_count"] == 2
     problems = reader.query(
-        "SELECT problem_no, row_number, column_name FROM rejected_file_problems "
-        "ORDER BY problem_no"
+        "SELECT problem_no, row_number, column_name FROM rejected_file_problems ORDER BY problem_no"
     ).rows()
     assert problems == [(1, 2, "capacity_units"), (2, 4, "capacity_units")]  # header = row 1
     reader.close()

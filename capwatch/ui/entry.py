@@ -11,10 +11,10 @@ import streamlit as st
 
 from capwatch.analytics import diagnostics, reference
 from capwatch.errors import CapwatchError, DatabaseMissing
+from capwatch.ui import styles
 from capwatch.ui.auth import gate
 from capwatch.ui.context import NO_DATA_MESSAGE, cached, show_errors
 from capwatch.ui.filters import render_sidebar
-from capwatch.ui import styles
 from capwatch.ui.scripts import page_file
 
 st.set_page_config(

@@ -139,9 +139,7 @@ def shown(frame: pl.DataFrame, config: Mapping[str, Column]) -> pl.DataFrame:
         if name == "service_line" and dtype == pl.String:
             col = col.map_elements(format.line_label, return_dtype=pl.String, skip_nulls=False)
         elif name == "activity_type" and dtype == pl.String:
-            col = col.map_elements(
-                format.activity_label, return_dtype=pl.String, skip_nulls=False
-            )
+            col = col.map_elements(format.activity_label, return_dtype=pl.String, skip_nulls=False)
         elif dtype == pl.String:
             col = col.fill_null(format.MISSING)
         elif isinstance(dtype, pl.Datetime) and _midnight_only(frame[name]):

@@ -80,6 +80,14 @@ def main() -> None:
                     page.goto(f"{url}/{'' if name == 'overview' else name}")
                     wait_for_app(page)
                     page.wait_for_timeout(1500)  # charts draw after the script ends
+                    page.wait_for_function(
+                        "() => !document.querySelector('[data-stale=true]')", timeout=30_000
+                    )
+                    for grid in page.locator("[data-testid='stDataFrame']").all():
+                        grid.scroll_into_view_if_needed()  # grids paint once in view
+                        page.wait_for_timeout(150)
+                    page.mouse.wheel(0, -100_000)
+                    page.wait_for_timeout(500)
                     shot = args.out / f"{name}.png"
                     page.screenshot(path=str(shot), full_page=True)
                     print(shot)

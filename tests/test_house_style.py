@@ -100,6 +100,7 @@ def test_a_table_shows_labels_dashes_and_dates_not_internals() -> None:
             "activity_type": ["trauma_orthopaedics", None],
             "removal_reason": [None, "poor utilisation"],
             "first_week": [datetime(2020, 8, 17), datetime(2020, 8, 24)],
+            "removed_date": [None, date(2020, 9, 7)],
             "utilisation": [0.2269, None],
             "private_share": [0.1, 0.25],
         }
@@ -110,6 +111,7 @@ def test_a_table_shows_labels_dashes_and_dates_not_internals() -> None:
     assert shown["activity_type"].to_list() == ["Trauma and orthopaedics", "(whole line)"]
     assert shown["removal_reason"].to_list() == ["–", "poor utilisation"]
     assert shown["first_week"].to_list() == [date(2020, 8, 17), date(2020, 8, 24)]
+    assert shown["removed_date"].to_list() == ["–", "7 Sep 2020"]
     assert shown["utilisation"].to_list() == ["22.7%", "–"]  # a gap: text, never None
     assert shown["private_share"].to_list() == pytest.approx([10.0, 25.0])  # shown as 10.0%
     labels = {name: c["label"] for name, c in config.items() if isinstance(c, dict)}

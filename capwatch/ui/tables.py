@@ -142,6 +142,10 @@ def shown(frame: pl.DataFrame, config: Mapping[str, Column]) -> pl.DataFrame:
             col = col.map_elements(format.activity_label, return_dtype=pl.String, skip_nulls=False)
         elif dtype == pl.String:
             col = col.fill_null(format.MISSING)
+        elif (dtype == pl.Date or isinstance(dtype, pl.Datetime)) and frame[name].null_count():
+            # a date with gaps as text: "1 Jun 2020", "–" where unknown (never "None")
+            show = format.uk_date if _midnight_only(frame[name]) else format.uk_datetime
+            col = col.map_elements(show, return_dtype=pl.String, skip_nulls=False)
         elif isinstance(dtype, pl.Datetime) and _midnight_only(frame[name]):
             col = col.dt.date()
         elif dtype.is_numeric() and frame[name].null_count():
@@ -157,9 +161,11 @@ def _as_shown(name: str, config: Column, dtype: pl.DataType) -> Column:
     into text (for their gaps) right-aligned text."""
     settings = _settings(config)
     kind = _type_setting(config, "type")
-    if dtype == pl.String and kind == "number":
+    if dtype == pl.String and kind in ("number", "date", "datetime"):
         return st.column_config.TextColumn(
-            settings.get("label"), alignment="right", pinned=settings.get("pinned")
+            settings.get("label"),
+            alignment="right" if kind == "number" else None,
+            pinned=settings.get("pinned"),
         )
     if _is_percent(config):
         shown_as = {**settings["type_config"], "format": PERCENT_SHOWN}

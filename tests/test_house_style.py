@@ -166,3 +166,37 @@ def test_a_clean_load_records_no_rejection(tmp_path: Path) -> None:
     database = tmp_path / "capacity.duckdb"
     assert ingest([untidy_returns.write(tmp_path / "in")], database).ok
     assert db.Database(database).scalar("SELECT count(*) FROM rejected_files") == 0
+
+
+def test_the_data_page_lists_a_rejected_file_and_its_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from capwatch import config
+    from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+
+    database = tmp_path / "capacity.duckdb"
+    assert ingest([untidy_returns.write(tmp_path / "in")], database).ok
+    bad = tmp_path / "bad" / "capacity.csv"
+    bad.parent.mkdir()
+    bad.write_text(
+        "site_code,service_line,activity_type,week_start,capacity_units\n"
+        "NX101,diagnostics,,2020-07-06,-5\n"
+    )
+    assert not ingest([bad], database).ok
+    monkeypatch.setenv(config.DB_ENV_VAR, str(database))
+    at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)
+    at.run()
+    at.switch_page(page_file("data")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [f.value for f in at.dataframe]
+    files = next(f for f in frames if "problem_count" in f.columns)
+    assert files["file_name"].tolist() == ["capacity.csv"]
+    assert files["problem_count"].tolist() == [1]
+    problems = next(f for f in frames if "column_name" in f.columns)
+    assert problems[["row_number", "column_name"]].values.tolist() == [[2, "capacity_units"]]
+    assert any("1 file rejected" in c.value for c in at.caption)
+    assert any(
+        "summed to one row per site" in c.value for c in at.caption
+    )  # rows read / stored explained

@@ -63,7 +63,7 @@ code = st.selectbox(
     index=None,
     key="profile_provider",
     placeholder="Choose a provider",
-    format_func=lambda c: f"{names.get(c) or c} ({c})",
+    format_func=lambda c: f"{c} · {names.get(c) or format.MISSING}",
     on_change=_remember_choice,
 )
 if code is None:

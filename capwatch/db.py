@@ -260,6 +260,20 @@ class LoadRecord:
     reader: str = "contract"  # which reader took the file (see load_log.reader)
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """What the load history keeps about a rejected file: its problems as (row, column,
+    message), the first ones found, and how many there were in all."""
+
+    table_name: str
+    file_name: str
+    file_path: str
+    file_hash: str | None
+    file_bytes: int | None
+    problem_count: int
+    problems: tuple[tuple[int | None, str | None, str], ...]
+
+
 class Writer:
     """A writable session on a private copy of the database (see `write_session`)."""
 
@@ -280,6 +294,47 @@ class Writer:
             "WHERE list_contains(?, load_id) ORDER BY load_id",
             [ids],
         )
+
+    def record_rejection(self, rejection: Rejection) -> int:
+        """Record a rejected file and its problems (`rejected_files`,
+        `rejected_file_problems`) in one transaction; returns the rejection's id."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            rejection_id = int(
+                self.con.execute(
+                    "SELECT coalesce(max(rejection_id), 0) + 1 FROM rejected_files"
+                ).fetchall()[0][0]
+            )
+            self.con.execute(
+                "INSERT INTO rejected_files (rejection_id, table_name, file_name, file_path, "
+                "file_hash, file_bytes, problem_count, rejected_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    rejection_id,
+                    rejection.table_name,
+                    rejection.file_name,
+                    rejection.file_path,
+                    rejection.file_hash,
+                    rejection.file_bytes,
+                    rejection.problem_count,
+                    _utcnow(),
+                ],
+            )
+            if rejection.problems:
+                self.con.executemany(
+                    "INSERT INTO rejected_file_problems (rejection_id, problem_no, row_number, "
+                    "column_name, problem) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        [rejection_id, n, row, column, message]
+                        for n, (row, column, message) in enumerate(rejection.problems, start=1)
+                    ],
+                )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.changed = True
+        return rejection_id
 
     def unload(self, load_id: int, note: str | None = None) -> list[history.Change]:
         """Retract one load in a single transaction (see `capwatch.history.retract`)."""
@@ -493,12 +548,17 @@ def migrate(path: Path | str) -> None:
         pass
 
 
-def table_fingerprint(path: Path | str) -> dict[str, str]:
-    """A content hash per stored table (for tests and the Data page: did anything change?)."""
+def table_fingerprint(path: Path | str, *, rejections: bool = False) -> dict[str, str]:
+    """A content hash per stored table (for tests and the Data page: did anything change?).
+
+    The record of rejected files (`schema.REJECTION_TABLES`) is left out unless `rejections`:
+    a rejected file changes no data, though the load history notes it."""
     con = open_read_only(Path(path))
     try:
         out: dict[str, str] = {}
         for t in schema.TABLES:
+            if t.name in schema.REJECTION_TABLES and not rejections:
+                continue
             order = ", ".join(schema.quote(c) for c in t.column_names)
             row = con.execute(
                 f"SELECT count(*), coalesce(sum(hash({order})), 0) FROM {t.name}"

@@ -84,10 +84,17 @@ class FileOutcome:
     total_problems: int = 0
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    file_hash: str | None = None
 
     @classmethod
     def rejected(
-        cls, path: Path, table: str, problems: list[Problem], total: int, started: float
+        cls,
+        path: Path,
+        table: str,
+        problems: list[Problem],
+        total: int,
+        started: float,
+        file_hash: str | None = None,
     ) -> FileOutcome:
         """A file rejected whole, with its problems and the time spent finding them."""
         return cls(
@@ -97,6 +104,23 @@ class FileOutcome:
             problems=problems,
             total_problems=total,
             seconds=time.perf_counter() - started,
+            file_hash=file_hash,
+        )
+
+    def rejection(self) -> db.Rejection:
+        """This rejected file as the load history records it (`rejected_files`)."""
+        try:
+            size: int | None = _size(self.path)
+        except OSError:
+            size = None
+        return db.Rejection(
+            table_name=self.table,
+            file_name=self.path.name,
+            file_path=str(self.path.resolve()),
+            file_hash=self.file_hash,
+            file_bytes=size,
+            problem_count=max(self.total_problems, len(self.problems)),
+            problems=tuple((p.row, p.column, p.message) for p in self.problems),
         )
 
     def summary(self) -> str:
@@ -145,11 +169,14 @@ def ingest(
         report.outcomes.append(
             FileOutcome(Path(p.file), "?", "rejected", problems=[p], total_problems=1)
         )
-    if not files:
+    if not files and not problems:
         return report
     with db.write_session(db_path) as writer:
         for path, table in files:
             report.outcomes.append(load_file(writer, path, table, engine, replace=replace))
+        for outcome in report.outcomes:  # the load history keeps every rejected file
+            if outcome.status == "rejected":
+                writer.record_rejection(outcome.rejection())
     return report
 
 
@@ -206,13 +233,15 @@ def load_file(
         )
         scanned.notes += [c.describe() for c in writer.changes.get(load_id, [])]
     except FileRejected as rejected:
-        return FileOutcome.rejected(path, table.name, rejected.problems, rejected.total, started)
+        return FileOutcome.rejected(
+            path, table.name, rejected.problems, rejected.total, started, digest
+        )
     except pl.exceptions.PolarsError as exc:
         located = locate_csv_problem(scanned) if scanned is not None else None
         problem = located or Problem(
             str(path), None, None, f"cannot read the file: {_first_line(exc)}"
         )
-        return FileOutcome.rejected(path, table.name, [problem], 1, started)
+        return FileOutcome.rejected(path, table.name, [problem], 1, started, digest)
     finally:
         if scanned is not None:
             scanned.close()
@@ -248,7 +277,9 @@ def _load_published(
     try:
         done = load_published(writer, path, table.name, digest, started, replace=replace)
     except FileRejected as rejected:
-        return FileOutcome.rejected(path, table.name, rejected.problems, rejected.total, started)
+        return FileOutcome.rejected(
+            path, table.name, rejected.problems, rejected.total, started, digest
+        )
     return FileOutcome(
         path,
         table.name,

@@ -404,4 +404,33 @@ CREATE TABLE dm01_monthly_replaced (
         """,
         ),
     ),
+    Migration(
+        6,
+        "rejected files in the load history: each rejected file and its problems by row and column",
+        (
+            """
+CREATE TABLE rejected_files (
+    "rejection_id" INTEGER NOT NULL,
+    "table_name" VARCHAR NOT NULL,
+    "file_name" VARCHAR NOT NULL,
+    "file_path" VARCHAR NOT NULL,
+    "file_hash" VARCHAR,
+    "file_bytes" BIGINT,
+    "problem_count" BIGINT NOT NULL,
+    "rejected_at" TIMESTAMP NOT NULL,
+    PRIMARY KEY ("rejection_id")
+)
+        """,
+            """
+CREATE TABLE rejected_file_problems (
+    "rejection_id" INTEGER NOT NULL,
+    "problem_no" INTEGER NOT NULL,
+    "row_number" BIGINT,
+    "column_name" VARCHAR,
+    "problem" VARCHAR NOT NULL,
+    PRIMARY KEY ("rejection_id", "problem_no")
+)
+        """,
+        ),
+    ),
 )

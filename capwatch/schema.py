@@ -66,7 +66,7 @@ TABLES: tuple[Relation, ...] = (
         "load_log",
         "one row per file loaded",
         "Every file that was loaded: where it came from, its content hash and what it added. "
-        "Rejected files are not recorded here: a rejected file changes nothing.",
+        "Rejected files are recorded apart, in `rejected_files`: a rejected file loads no rows.",
         (
             Column(
                 "load_id", "INTEGER", "Identifier of the load; every stored row carries it.", True
@@ -297,8 +297,44 @@ def _replaced(table: Relation) -> Relation:
     )
 
 
+REJECTED_FILES = Relation(
+    "rejected_files",
+    "one row per file rejected by a load",
+    "Every file a load rejected whole (nothing of it was stored), so that the Data page can "
+    "show it and its problems; the problems are in `rejected_file_problems`.",
+    (
+        Column("rejection_id", "INTEGER", "Identifier of the rejection, in order.", True),
+        Column("table_name", "VARCHAR", "Input table the file was read as ('?' if unknown).", True),
+        Column("file_name", "VARCHAR", "File name as given.", True),
+        Column("file_path", "VARCHAR", "Absolute path of the file when it was rejected.", True),
+        Column("file_hash", "VARCHAR", "SHA-256 of the file's bytes, where it could be read."),
+        Column("file_bytes", "BIGINT", "Size of the file in bytes, where it could be read."),
+        Column("problem_count", "BIGINT", "Problems found (some may not be listed).", True),
+        Column("rejected_at", "TIMESTAMP", "When the load rejected it (UTC).", True),
+    ),
+    primary_key=("rejection_id",),
+)
+
+REJECTED_FILE_PROBLEMS = Relation(
+    "rejected_file_problems",
+    "one row per problem listed for a rejected file",
+    "What was wrong with a rejected file, by row and column as a person counts them (the "
+    "header is row 1), the first ones found.",
+    (
+        Column("rejection_id", "INTEGER", "The rejection (see `rejected_files`).", True),
+        Column("problem_no", "INTEGER", "Order of the problem within the file, from 1.", True),
+        Column("row_number", "BIGINT", "Row of the file (header = 1), where one is to blame."),
+        Column("column_name", "VARCHAR", "Column, where one is to blame."),
+        Column("problem", "VARCHAR", "What is wrong.", True),
+    ),
+    primary_key=("rejection_id", "problem_no"),
+)
+
+REJECTION_TABLES = frozenset({REJECTED_FILES.name, REJECTED_FILE_PROBLEMS.name})
+"""The load history's record of rejected files: no figure reads them."""
+
 REPLACED: tuple[Relation, ...] = tuple(_replaced(t) for t in TABLES if t.name != "load_log")
-TABLES = (*TABLES, LOAD_CHANGES, *REPLACED)
+TABLES = (*TABLES, LOAD_CHANGES, *REPLACED, REJECTED_FILES, REJECTED_FILE_PROBLEMS)
 
 
 def replace_key(table: str) -> tuple[str, ...]:

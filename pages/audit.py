@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from capwatch import audit
+from capwatch.ui import format
 from capwatch.ui.auth import current_access, refuse_unless
 from capwatch.ui.tables import show_table
 
@@ -42,8 +43,10 @@ show_table(
     width="stretch",
     overrides={
         "seq": st.column_config.NumberColumn("#", format="%d"),
-        "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm:ss"),
+        "who": "Who",
+        "action": "Action",
         "what": st.column_config.TextColumn("What", width="large"),
     },
 )
-st.caption(f"{records.height:,} records shown · log file `{audit.audit_log_path()}`")
+st.caption(f"{format.plural(records.height, 'record')} shown · log file `{audit.audit_log_path()}`")

@@ -39,21 +39,30 @@ st.caption(
     + "; the sidebar filters do not apply here."
 )
 
-period = f"{cov.first_week:%d %b %Y} – {cov.last_week:%d %b %Y}" if cov.first_week else "–"
+period = (
+    f"{format.uk_date(cov.first_week)} – {format.uk_date(cov.last_week)}"
+    if cov.first_week
+    else format.MISSING
+)
 show_metrics(
     [
         Metric("Weeks of capacity", cov.weeks, help=period),
         Metric("Providers", cov.providers),
         Metric("Sites", cov.sites),
         Metric("Contracts", cov.contracts),
-        Metric("Activity rows (per day)", format.units(cov.activity_days)),
+        Metric(
+            "Activity rows (per day)",
+            format.units(cov.activity_days),
+            help="Activity arrives one row per test, episode or appointment; it is stored "
+            "summed to one row per site, service line, activity type, funding and day.",
+        ),
     ]
 )
 st.markdown(f"**Period covered:** weeks starting {period}.")
 
 st.subheader("Files loaded")
 if view.last_loaded is not None:
-    st.caption(f"Last load: {view.last_loaded:%d %b %Y %H:%M} UTC.")
+    st.caption(f"Last load: {format.uk_datetime(view.last_loaded)} UTC.")
 if view.load_log is None:
     st.info(
         "The list of files loaded is shown to national users only: one file may hold every "
@@ -67,7 +76,10 @@ else:
         "Newest first. A corrected return loaded with `capwatch ingest --replace` replaces "
         "the rows it overlaps (status *superseded* or *partly superseded* on the earlier load, "
         "with the load that replaced it); `capwatch unload LOAD_ID` takes a load out (status "
-        "*retracted*) and puts back the rows it had replaced."
+        "*retracted*) and puts back the rows it had replaced. **Rows read** counts the rows in "
+        "the file; **rows stored** is what the database keeps: activity events are summed to "
+        "one row per site, service line, activity type, funding and day, so an activity file "
+        "stores far fewer rows than it has (nothing is lost: the units add up to the same)."
     )
     show_table(
         view.load_log,
@@ -81,7 +93,7 @@ else:
             "replaces": "Replaced loads",
             "superseded_by": "Superseded by",
             "retracted_at": st.column_config.DatetimeColumn(
-                "Retracted (UTC)", format="DD MMM YYYY HH:mm"
+                "Retracted (UTC)", format=tables.UK_DATETIME
             ),
             "retraction_note": "Retraction reason",
             "file_path": "Path",
@@ -90,13 +102,59 @@ else:
             "file_bytes": st.column_config.NumberColumn("Size", format="bytes"),
             "file_hash": "SHA-256",
             "warnings": "Warnings",
-            "loaded_at": st.column_config.DatetimeColumn(
-                "Loaded (UTC)", format="DD MMM YYYY HH:mm"
-            ),
+            "loaded_at": st.column_config.DatetimeColumn("Loaded (UTC)", format=tables.UK_DATETIME),
             "duration_ms": st.column_config.NumberColumn("Took (ms)", format="%,.0f"),
         },
     )
     download_table(view.load_log, "load_log", everything, key="dl_load_log")
+
+st.subheader("Files rejected")
+if view.rejected_files is None or view.rejected_problems is None:
+    st.info(
+        "Rejected files are shown to national users only, like the files loaded.",
+        icon=":material/lock:",
+    )
+elif view.rejected_files.is_empty():
+    st.success("No file has been rejected.", icon=":material/check_circle:")
+else:
+    st.caption(
+        f"{format.plural(view.rejected_files.height, 'file')} rejected, newest first. A "
+        "rejected file loads nothing: correct it and load it again. Rows are counted as in a "
+        "spreadsheet (the header is row 1)."
+    )
+    show_table(
+        view.rejected_files,
+        key="data_rejected_files",
+        overrides={
+            "rejection_id": st.column_config.NumberColumn("Rejection", width="small"),
+            "rejected_at": st.column_config.DatetimeColumn(
+                "Rejected (UTC)", format=tables.UK_DATETIME
+            ),
+            "file_name": st.column_config.TextColumn("File", width="medium", pinned=True),
+            "table_name": "Read as",
+            "problem_count": st.column_config.NumberColumn("Problems", format=tables.UNITS),
+            "file_path": "Path",
+            "file_bytes": st.column_config.NumberColumn("Size", format="bytes"),
+            "file_hash": "SHA-256",
+        },
+    )
+    download_table(view.rejected_files, "rejected_files", everything, key="dl_rejected")
+    st.markdown("**Problems by row and column**")
+    show_table(
+        view.rejected_problems,
+        key="data_rejected_problems",
+        overrides={
+            "rejection_id": st.column_config.NumberColumn("Rejection", width="small"),
+            "file_name": st.column_config.TextColumn("File", width="medium", pinned=True),
+            "problem_no": st.column_config.NumberColumn("#", width="small"),
+            "row_number": st.column_config.NumberColumn("Row", format=tables.UNITS),
+            "column_name": "Column",
+            "problem": st.column_config.TextColumn("Problem", width="large"),
+        },
+    )
+    download_table(
+        view.rejected_problems, "rejected_file_problems", everything, key="dl_rejected_problems"
+    )
 
 st.subheader("Data-quality notes")
 st.caption(
@@ -107,10 +165,10 @@ st.caption(
 if view.quality_summary.is_empty():
     st.success("No data-quality findings.", icon=":material/check_circle:")
 else:
-    st.dataframe(view.quality_summary, hide_index=True, key="data_quality_summary")
+    show_table(view.quality_summary, key="data_quality_summary")
     download_table(view.quality_summary, "data_quality_summary", everything, key="dl_dq_summary")
     with st.expander(f"Findings (first {view.quality_findings.height:,})"):
-        st.dataframe(view.quality_findings, hide_index=True, key="data_quality_findings")
+        show_table(view.quality_findings, key="data_quality_findings")
         download_table(view.quality_findings, "data_quality", everything, key="dl_dq")
 
 st.subheader("Input templates")
@@ -119,7 +177,7 @@ st.caption(
     "CSV, Excel or Parquet; headers match ignoring case, spaces, hyphens and underscores."
 )
 templates = view.templates
-st.dataframe(templates.drop("template_csv"), hide_index=True, key="data_templates")
+show_table(templates.drop("template_csv"), key="data_templates")
 cols = st.columns(len(templates))
 for col, row in zip(cols, templates.iter_rows(named=True), strict=True):
     name = row["table_name"]

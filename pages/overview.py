@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from capwatch.analytics import dashboard
 from capwatch.ui import charts, format
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_table
-from capwatch.ui.filters import current_filters
+from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
+
+PROFILE_PAGE = page_file("provider_profile")
 
 filters = current_filters()
 data = cached(dashboard.overview, filters)
 now, before = data.headline, data.previous
 
 st.title("Overview")
-st.caption(
-    f"Weeks starting {filters.week_from:%d %b %Y} to {filters.week_to:%d %b %Y}. "
-    "Changes compare with the same number of weeks just before."
-    if filters.week_from and filters.week_to
-    else "Every loaded week."
-)
+if filters.week_from and filters.week_to:
+    period = (
+        f"Weeks starting {format.uk_date(filters.week_from)} to {format.uk_date(filters.week_to)}."
+    )
+    comparison = (
+        " Changes compare with the same number of weeks just before."
+        if before is not None
+        else " No earlier period of the same length is loaded, so the tiles show no change."
+    )
+    st.caption(period + comparison)
+else:
+    st.caption("Every loaded week.")
 
 if not now.has_capacity:
     st.info(
@@ -62,7 +72,7 @@ show_metrics(
         ),
         Metric(
             "Contract value",
-            format.gbp(now.contract_value_gbp),
+            format.gbp_compact(now.contract_value_gbp),
             format.signed_gbp(change("contract_value_gbp")),
             delta_color="off",
             help="Contracts of the filtered providers, apportioned to these weeks. "
@@ -70,7 +80,7 @@ show_metrics(
         ),
         Metric(
             "Unused capacity cost",
-            format.gbp(now.unused_capacity_cost_gbp),
+            format.gbp_compact(now.unused_capacity_cost_gbp),
             format.signed_gbp(change("unused_capacity_cost_gbp")),
             delta_color="inverse",
             help="Capacity not used by the NHS, week by week and site by site, at reference unit "
@@ -88,23 +98,44 @@ show_metrics(
 )
 
 st.markdown(
-    f"**Of {format.gbp(now.capacity_value_gbp)} of capacity contracted (valued at reference unit "
-    f"prices), {format.gbp(now.unused_capacity_cost_gbp)} went unused "
-    f"({format.pct(now.unused_share)}).** The contracts for the same weeks were worth "
-    f"{format.gbp(now.contract_value_gbp)}; contract value is not split by service line, so a "
-    "service-line filter does not change it."
+    f"**Of {format.gbp_compact(now.capacity_value_gbp)} of capacity contracted (valued at "
+    f"reference unit prices), {format.gbp_compact(now.unused_capacity_cost_gbp)} went unused "
+    f"({format.pct(now.unused_share)}).**"
+)
+st.caption(
+    "Three figures, three questions. Contract value "
+    f"({format.gbp_compact(now.contract_value_gbp)}) is what the contracts cost for these "
+    "weeks, whole contracts apportioned by week (not split by service line, so a service-line "
+    f"filter does not change it). Capacity value ({format.gbp_compact(now.capacity_value_gbp)}) "
+    "prices the units made available at reference unit prices, so that lines can be added up. "
+    f"Utilisation ({format.pct(now.utilisation)}) counts units; by value "
+    f"{format.pct(now.used_value_share)} was used ({format.pct(now.unused_share)} unused), because "
+    "units of different price are used at different rates."
 )
 
-left, right = st.columns([3, 2])
+left, right = st.columns([1, 1])
 with left:
     st.plotly_chart(charts.utilisation_trend(data.trend), key="overview_trend")
     download_table(data.trend, "weekly_utilisation", filters, key="dl_overview_trend")
 with right:
     st.subheader("Most unused capacity cost")
-    worst = data.worst_providers
-    show_table(
-        worst.select("rank", "provider_code", "provider_name", "region", "utilisation",
-                     "unused_capacity_cost_gbp"),
+    worst = data.worst_providers.select(
+        "rank", "provider_code", "provider_name", "unused_capacity_cost_gbp", "utilisation"
+    )
+    links = [
+        "provider_profile?" + query_string(filters, **{PROFILE_KEY: code})
+        for code in worst["provider_code"]
+    ]
+    event = show_table(
+        worst.drop("provider_code").with_columns(profile=pl.Series(links, dtype=pl.String)),
         key="overview_worst",
-    )  # fmt: skip
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    st.caption("Select a row, or Open, to see that provider's profile.")
+    # what the table shows, with the provider's code in place of the link
     download_table(worst, "worst_providers_by_unused_cost", filters, key="dl_overview_worst")
+
+rows = event.selection.rows if event is not None else []
+if rows:
+    st.switch_page(PROFILE_PAGE, query_params={PROFILE_KEY: worst["provider_code"][rows[0]]})

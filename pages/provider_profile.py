@@ -1,6 +1,8 @@
 """Provider profile: one provider's contracts, sites, service lines, flags, trend and rank.
 
 Reached by a link naming the provider: `provider_profile?p=NX1` (plus any shared filters).
+Opened without one, it shows the provider with the most unused capacity cost under the
+filters (the worst), and says so; the chooser at the top opens any other.
 The profile keeps the period and service-line filters and ignores region, group and provider
 filters, so it shows the whole provider — as far as the user's regions reach. A provider the
 user may not see is treated exactly as an unknown one.
@@ -39,8 +41,16 @@ if asked and asked not in codes:  # unknown, or in another region: the same answ
 elif asked:
     st.session_state["profile_provider"] = asked
 elif "profile_provider" not in st.session_state:
-    only = filters.providers[0] if len(filters.providers) == 1 else codes[0]
-    st.session_state["profile_provider"] = only if only in codes else codes[0]
+    if len(filters.providers) == 1 and filters.providers[0] in codes:
+        st.session_state["profile_provider"] = filters.providers[0]
+    else:  # no provider named: open the worst, not the first alphabetically
+        worst = cached(dashboard.overview, filters).worst_providers
+        first = worst["provider_code"][0] if worst.height else codes[0]
+        st.session_state["profile_provider"] = first if first in codes else codes[0]
+        st.caption(
+            "No provider was named in the link: showing the one with the most unused capacity "
+            "cost under the filters. Choose another below."
+        )
 
 
 def _remember_choice() -> None:
@@ -53,7 +63,7 @@ code = st.selectbox(
     index=None,
     key="profile_provider",
     placeholder="Choose a provider",
-    format_func=lambda c: f"{c} · {names.get(c, '')}",
+    format_func=lambda c: f"{c} · {names.get(c) or format.MISSING}",
     on_change=_remember_choice,
 )
 if code is None:
@@ -67,14 +77,17 @@ if not profile.exists:  # gone since the options were read (a new load)
     st.warning(f"Provider `{code}` not found or not in your area.", icon=":material/info:")
     st.stop()
 
-st.header(f"{profile.provider_code} · {profile.provider_name}")
+st.header(f"{profile.provider_code} · {profile.provider_name or format.MISSING}")
 rank_text = (
     f"Ranked {profile.rank} of {profile.peers} providers by utilisation (1 = lowest) over the "
     "same weeks and service lines."
     if profile.rank
     else "Not ranked: no capacity in these weeks and service lines."
 )
-st.caption(f"Group: {profile.group} · Region: {profile.region} · {rank_text}")
+st.caption(
+    f"Group: {profile.group or format.MISSING} · Region: {profile.region or format.MISSING} · "
+    f"{rank_text}"
+)
 
 if not head.has_capacity and head.nhs_units + head.private_units == 0:
     st.info(
@@ -88,10 +101,10 @@ show_metrics(
         Metric("Capacity", format.units(head.capacity_units)),
         Metric("NHS units used", format.units(head.nhs_units)),
         Metric("Utilisation", format.pct(head.utilisation)),
-        Metric("Unused capacity cost", format.gbp(head.unused_capacity_cost_gbp)),
+        Metric("Unused capacity cost", format.gbp_compact(head.unused_capacity_cost_gbp)),
         Metric(
             "Contract value in these weeks",
-            format.gbp(head.contract_value_gbp),
+            format.gbp_compact(head.contract_value_gbp),
             help="Whole contract(s) apportioned to the weeks; not split by service line.",
         ),
         Metric("Private units", format.units(head.private_units)),
@@ -115,11 +128,11 @@ show_table(
     key="profile_contracts",
     overrides={
         "contract_id": "Contract",
-        "start_date": st.column_config.DateColumn("Start", format="DD MMM YYYY"),
-        "end_date": st.column_config.DateColumn("End", format="DD MMM YYYY"),
+        "start_date": st.column_config.DateColumn("Start", format=tables.UK_DATE),
+        "end_date": st.column_config.DateColumn("End", format=tables.UK_DATE),
         "monthly_value_gbp": st.column_config.NumberColumn("Monthly value", format=tables.GBP),
         "status": "Status",
-        "removed_date": st.column_config.DateColumn("Removed", format="DD MMM YYYY"),
+        "removed_date": st.column_config.DateColumn("Removed", format=tables.UK_DATE),
         "removal_reason": "Reason",
         "contract_value_in_period_gbp": st.column_config.NumberColumn(
             "Value in these weeks", format=tables.GBP
@@ -164,7 +177,7 @@ st.caption(
 types = profile.activity_types
 show_table(
     # the label as the returns write it; the key (activity_type) stays in the CSV
-    types.with_columns(activity_type=pl.col("activity_label").replace("", "(whole line)")).drop(
+    types.with_columns(activity_type=pl.col("activity_label").replace("", format.WHOLE_LINE)).drop(
         "activity_label"
     ),
     key="profile_types",
@@ -189,7 +202,7 @@ if published.shown and not published.monthly.is_empty():
         published.monthly,
         key="profile_dm01",
         overrides={
-            "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+            "month": st.column_config.DateColumn("Month", format=tables.UK_MONTH),
             "org_code": "DM01 code",
             "org_name": "Name as published",
             "activity": st.column_config.NumberColumn("Tests", format=tables.UNITS),

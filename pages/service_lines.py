@@ -31,7 +31,7 @@ for col, row in zip(cols, lines.iter_rows(named=True), strict=False):
     )
     col.caption(
         f"{format.units(row['nhs_units'])} of {format.units(row['capacity_units'])} units · "
-        f"unused {format.gbp(row['unused_capacity_cost_gbp'], short=True)} · "
+        f"unused {format.gbp_compact(row['unused_capacity_cost_gbp'])} · "
         f"private {format.units(row['private_units'])}"
     )
 
@@ -56,8 +56,14 @@ with left:
         key="lines_weekly_util",
     )
 with right:
+    # one panel and axis per line: day case's pounds would flatten the other lines to £0
     st.plotly_chart(
-        charts.weekly_by_line(view.weekly, "unused_capacity_cost_gbp", "Weekly unused cost"),
+        charts.weekly_by_line(
+            view.weekly,
+            "unused_capacity_cost_gbp",
+            "Weekly unused cost (each line on its own scale)",
+            small_multiples=True,
+        ),
         key="lines_weekly_unused",
     )
 download_table(view.weekly, "service_lines_weekly", filters, key="dl_lines_weekly")
@@ -71,7 +77,7 @@ st.caption(
 types = view.activity_types
 show_table(
     # the label as the returns write it; the key (activity_type) stays in the CSV
-    types.with_columns(activity_type=pl.col("activity_label").replace("", "(whole line)")).drop(
+    types.with_columns(activity_type=pl.col("activity_label").replace("", format.WHOLE_LINE)).drop(
         "activity_label"
     ),
     key="lines_types",

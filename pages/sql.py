@@ -21,9 +21,10 @@ from capwatch.analytics.examples import EXAMPLES
 from capwatch.errors import CapwatchError
 from capwatch.export import arrow_csv_bytes, arrow_xlsx_bytes, provenance
 from capwatch.sandbox import Limits, QueryResult, run_query
-from capwatch.ui import auth, colours
+from capwatch.ui import auth, colours, format
 from capwatch.ui.context import get_db
 from capwatch.ui.download import CSV_MIME, data_loads, excel_button
+from capwatch.ui.tables import show_raw_table, show_table
 
 URL_KEY = "q"
 TEXT_KEY = "sql_text"
@@ -68,8 +69,8 @@ def _show_result(sql: str, result: QueryResult) -> None:
             "The CSV and Excel downloads have every row.",
             icon=":material/info:",
         )
-    st.caption(f"{result.total_rows:,} rows · {result.elapsed_s:.2f} s")
-    st.dataframe(result.preview, hide_index=True, key="sql_result_table")
+    st.caption(f"{format.plural(result.total_rows, 'row')} · {result.elapsed_s:.2f} s")
+    show_raw_table(result.preview, key="sql_result_table")
     path = result.output_path
     if path is not None and path.exists():
         stem = f"capwatch_sql_{datetime.now():%Y-%m-%d_%H%M}"
@@ -134,7 +135,7 @@ def _schema_browser() -> None:
         kind = "view" if rel.is_view else "table"
         with st.expander(f"`{rel.name}` · {kind}"):
             st.markdown(f"{rel.description}  \n**Grain:** {rel.grain}.")
-            st.dataframe(
+            show_table(
                 pl.DataFrame(
                     {
                         "column": [c.name for c in rel.columns],
@@ -142,7 +143,6 @@ def _schema_browser() -> None:
                         "meaning": [c.description for c in rel.columns],
                     }
                 ),
-                hide_index=True,
                 key=f"sql_schema_{rel.name}",
             )
 
@@ -158,8 +158,12 @@ st.caption(
     f"One read-only statement (SELECT, WITH, DESCRIBE, SUMMARIZE…) over the tables and views "
     f"listed on the right. It runs apart from the app, without files or network access, and "
     f"stops after {timeout_s:g} s. Up to {max_rows:,} rows are shown; the downloads have every "
-    "row. The sidebar filters do not apply to your SQL. The address bar holds your query: copy it "
-    "to share."
+    "row. The address bar holds your query: copy it to share."
+)
+st.info(
+    "The sidebar filters (weeks, region, group, provider, service line) do not apply here: "
+    "your SQL sees every row it names. Put any filter in a WHERE clause.",
+    icon=":material/filter_alt_off:",
 )
 
 linked = st.query_params.get(URL_KEY, "")
@@ -185,8 +189,10 @@ with editor:
     clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="sql_run")
 
     last = st.session_state.get(RESULT_KEY)
-    opened_from_link = bool(linked) and last is None and sql == linked
-    if (clicked or opened_from_link) and sql.strip():
+    # on first open, run what the editor holds (the linked query, else the example), so the
+    # page opens on an answer rather than an empty result
+    first_open = last is None
+    if (clicked or first_open) and sql.strip():
         st.query_params[URL_KEY] = sql
         last = st.session_state[RESULT_KEY] = _run(sql, db_path)
     elif clicked:

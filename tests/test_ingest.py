@@ -286,14 +286,20 @@ def test_bad_file_is_rejected_whole_with_file_row_and_column(
     assert db.table_fingerprint(tiny_db) == before
 
 
-def test_a_rejected_file_leaves_the_database_file_byte_for_byte(
-    tiny_db: Path, tmp_path: Path
-) -> None:
-    before = tiny_db.read_bytes()
+def test_a_rejected_file_changes_no_data_and_is_recorded(tiny_db: Path, tmp_path: Path) -> None:
+    # Since migration 6 the load history records rejected files (issue 25), so the database
+    # file changes; every data table stays exactly as it was.
+    before = db.table_fingerprint(tiny_db)
     bad = tmp_path / "capacity_bad.csv"
     bad.write_text("site_code,service_line,week_start,capacity_units\nNX101,x,2020-06-22,5\n")
     assert not ingest([bad], tiny_db).ok
-    assert tiny_db.read_bytes() == before
+    assert db.table_fingerprint(tiny_db) == before
+    assert (
+        db.Database(tiny_db).scalar(
+            "SELECT count(*) FROM rejected_files WHERE file_name = 'capacity_bad.csv'"
+        )
+        == 1
+    )
 
 
 def test_good_files_load_when_another_in_the_run_is_rejected(tiny_db: Path, tmp_path: Path) -> None:

@@ -201,6 +201,8 @@ def test_the_service_lines_page_shows_labels_as_written(
     assert not at.exception, [e.value for e in at.exception]
     shown = next(d.value for d in at.dataframe if "nhs_units_meeting_capacity" in d.value.columns)
     rows = shown.set_index(["service_line", "activity_type"])
-    assert rows.loc[("day_case", "T&O"), "nhs_units"] == 3  # the label, not the key t_o
-    assert rows.loc[("day_case", "T&O"), "capacity_units"] == 10
-    assert ("day_case", "t_o") not in rows.index
+    # the service line shows its one label (Day case), the activity type as written (T&O)
+    assert rows.loc[("Day case", "T&O"), "nhs_units"] == 3  # the label, not the key t_o
+    # capacity has gaps (types without capacity of their own) so it is shown as text, "–" in them
+    assert rows.loc[("Day case", "T&O"), "capacity_units"] == "10"
+    assert ("Day case", "t_o") not in rows.index

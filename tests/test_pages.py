@@ -94,12 +94,14 @@ def test_overview_headline_equals_sql(db_env: Path) -> None:
     assert shown["Capacity contracted"] == f"{format.units(sql['c'])} units" == "188 units"
     assert shown["NHS units used"] == format.units(sql["n"]) == "72"
     assert shown["Utilisation"] == format.pct(sql["n"] / sql["c"]) == "38.3%"
-    assert shown["Unused capacity cost"] == format.gbp(sql["x"]) == "£34,300"
-    assert shown["Contract value"] == format.gbp(contract) == "£11,100"
+    # tiles are compact money (house style): £34,300 → £34.3k, £11,100 → £11.1k
+    assert shown["Unused capacity cost"] == format.gbp_compact(sql["x"]) == "£34.3k"
+    assert shown["Contract value"] == format.gbp_compact(contract) == "£11.1k"
     assert shown["Private units at contracted sites"] == format.units(sql["p"])
     sentence = " ".join(m.value for m in at.markdown)
-    assert f"Of {format.gbp(sql['v'])} of capacity contracted" in sentence
-    assert f"{format.gbp(sql['x'])} went unused ({format.pct(sql['x'] / sql['v'])})" in sentence
+    assert f"Of {format.gbp_compact(sql['v'])} of capacity contracted" in sentence
+    unused = f"{format.gbp_compact(sql['x'])} went unused ({format.pct(sql['x'] / sql['v'])})"
+    assert unused in sentence
 
 
 def test_filters_in_the_url_change_the_figures(db_env: Path) -> None:
@@ -150,9 +152,11 @@ def test_providers_page_ranks_like_sql(db_env: Path) -> None:
         "FROM utilisation_weekly GROUP BY provider_code ORDER BY u"
     )
     assert table["provider_code"].tolist() == expected["provider_code"].to_list()
-    assert table["utilisation"].tolist() == pytest.approx(expected["u"].to_list())
+    # the table shows percentages as numbers × 100 with one decimal place (22.7%)
+    shown_pct = [v / 100 for v in table["utilisation"]]
+    assert shown_pct == pytest.approx(expected["u"].to_list())
     assert all(link.startswith("provider_profile?") for link in table["profile"])
-    at.segmented_control(key="providers_order").set_value("unused cost").run()
+    at.segmented_control(key="providers_order").set_value("unused_cost").run()
     _ok(at)
     assert at.dataframe[0].value["provider_code"].tolist() == ["NA1", "NB2", "NB1"]
 
@@ -231,7 +235,8 @@ def test_regions_page_equals_sql(db_env: Path) -> None:
         "FROM utilisation_weekly GROUP BY region ORDER BY region"
     )
     assert table["region"].tolist() == expected["region"].to_list()
-    assert table["private_share"].tolist() == pytest.approx(expected["s"].to_list())
+    shown_share = [v / 100 for v in table["private_share"]]  # shown × 100 (22.7%)
+    assert shown_share == pytest.approx(expected["s"].to_list())
 
 
 def test_data_page_shows_the_load_log(db_env: Path) -> None:

@@ -117,8 +117,24 @@ def test_a_refused_query_is_a_plain_message(audit_log: Path) -> None:
     assert [e.value for e in at.error] == [
         "Only read-only queries (SELECT) can run here; DELETE changes data."
     ]
-    (record,) = [r for r in records(audit_log) if r["action"] == "sql"]
+    # the first open ran the example; the refused query is the one with an error
+    (record,) = [r for r in records(audit_log) if r["action"] == "sql" and "error" in r["what"]]
     assert "DELETE changes data" in record["what"]["error"]
+
+
+def test_the_first_open_runs_the_example_and_says_the_filters_do_not_apply(
+    audit_log: Path, tiny_path: Path
+) -> None:
+    at = open_page()
+    assert not at.exception and not at.error
+    example = EXAMPLES[0]
+    assert at.text_area(key="sql_text").value == example.sql
+    expected = direct(tiny_path, example.sql)
+    shown = result_frame(at, expected.columns)
+    assert shown.height == expected.height
+    assert any("sidebar filters" in i.value and "do not apply" in i.value for i in at.info)
+    # the schema browser is beside the editor: one expander per documented relation
+    assert len(at.expander) >= len(schema.VIEWS)
 
 
 def test_a_syntax_error_shows_duckdbs_position(audit_log: Path) -> None:

@@ -233,6 +233,8 @@ class DataView:
 
     coverage: reference.Coverage
     load_log: pl.DataFrame | None  # None under an access scope: the load log is national only
+    rejected_files: pl.DataFrame | None  # national only, like the load log
+    rejected_problems: pl.DataFrame | None
     quality_summary: pl.DataFrame
     quality_findings: pl.DataFrame
     templates: pl.DataFrame
@@ -253,6 +255,8 @@ def data(db: Database, filters: Filters | None = None) -> DataView:
     return DataView(
         coverage=reference.coverage(db, scope),
         load_log=reference.load_log(db) if national else None,
+        rejected_files=reference.rejected_files(db) if national else None,
+        rejected_problems=reference.rejected_file_problems(db) if national else None,
         quality_summary=reference.data_quality_summary(db, scope),
         quality_findings=reference.data_quality_findings(db, scope),
         templates=reference.templates(),

@@ -109,6 +109,23 @@ def load_log(db: Database) -> pl.DataFrame:
     )
 
 
+def rejected_files(db: Database) -> pl.DataFrame:
+    """Every file a load rejected, newest first (nothing of it was stored)."""
+    return db.query(
+        "SELECT rejection_id, rejected_at, file_name, table_name, problem_count, file_path, "
+        "file_bytes, file_hash FROM rejected_files ORDER BY rejection_id DESC"
+    )
+
+
+def rejected_file_problems(db: Database) -> pl.DataFrame:
+    """The problems listed for each rejected file, by row and column, newest file first."""
+    return db.query(
+        "SELECT p.rejection_id, f.file_name, p.problem_no, p.row_number, p.column_name, "
+        "p.problem FROM rejected_file_problems p JOIN rejected_files f USING (rejection_id) "
+        "ORDER BY p.rejection_id DESC, p.problem_no"
+    )
+
+
 def load_history(db: Database) -> pl.DataFrame:
     """The `load_history` view, oldest load first."""
     return db.query("SELECT * FROM load_history ORDER BY load_id")

@@ -105,6 +105,12 @@ class Headline:
     def has_capacity(self) -> bool:
         return self.capacity_units > 0
 
+    @property
+    def used_value_share(self) -> float | None:
+        """Share of the capacity value that was used (1 − unused share): the value-weighted
+        counterpart of `utilisation`, which counts units."""
+        return None if self.unused_share is None else 1.0 - self.unused_share
+
 
 def headline_from(frame: pl.DataFrame, contract_value_gbp: float) -> Headline:
     """A `Headline` from a `weekly` frame at any grain plus the period's contract value."""

@@ -11,6 +11,7 @@ import streamlit as st
 
 from capwatch.analytics import diagnostics, reference
 from capwatch.errors import CapwatchError, DatabaseMissing
+from capwatch.ui import styles
 from capwatch.ui.auth import gate
 from capwatch.ui.context import NO_DATA_MESSAGE, cached, show_errors
 from capwatch.ui.filters import render_sidebar
@@ -21,8 +22,9 @@ st.set_page_config(
     page_title="capwatch",
     page_icon="📊",  # an emoji is drawn in the browser; a :material/ icon is fetched from Google
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # open on a desktop, closed on a phone (390 px)
 )
+styles.apply()  # readable captions, print styles, phone widths (capwatch.ui.styles)
 access = gate()  # sign-in first: nothing below runs for a visitor who may not see it
 
 # The registry (capwatch.ui.pages) in navigation order, each page shown to whom it admits (a

@@ -35,7 +35,7 @@ from capwatch.analytics.filters import Filters
 from capwatch.analytics.reference import FilterOptions
 from capwatch.ui.auth import scope
 from capwatch.ui.context import cached
-from capwatch.ui.format import line_label
+from capwatch.ui.format import line_label, uk_date
 
 FILTER_KEYS: tuple[str, ...] = ("from", "to", "region", "group", "provider", "line")
 PROFILE_KEY = "p"
@@ -197,7 +197,7 @@ def _reset_period(week_from: date, week_to: date) -> None:
 
 
 def _week_label(day: date) -> str:
-    return day.strftime("%d %b %Y")
+    return uk_date(day)
 
 
 def _render_widgets(options: FilterOptions) -> Filters:

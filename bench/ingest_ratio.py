@@ -72,7 +72,7 @@ def _variants(folder: Path, files: list[str], baseline: Path | None = None) -> d
     if baseline is not None:  # an older capwatch's source tree (e.g. from `git archive`)
         env = ["env", f"PYTHONPATH={baseline}"]
         extra["capwatch_baseline"] = lambda db: [
-            *env, py, "-m", "capwatch", "ingest", *_baseline_inputs(folder), "--db", db,
+            *env, py, "-m", "capwatch", "ingest", str(folder), "--db", db,
         ]  # fmt: skip
     return extra | {
         "capwatch": lambda db: [py, "-m", "capwatch", "ingest", str(folder), "--db", db],
@@ -82,12 +82,6 @@ def _variants(folder: Path, files: list[str], baseline: Path | None = None) -> d
         ],
         "floor_storage_v1": lambda db: [py, "-c", _FLOOR, db, "v1.0.0", *files],
     }  # fmt: skip
-
-
-def _baseline_inputs(folder: Path) -> list[str]:
-    """The files an older capwatch reads (it predates the demand table and the answer key)."""
-    skip = {"demand.csv", "answer_key.csv"}
-    return sorted(str(p) for p in folder.glob("*.csv") if p.name not in skip)
 
 
 def run(

@@ -132,10 +132,11 @@ def run(
         ("capwatch", "capwatch_baseline"),
     ):
         if num in samples and den in samples:
-            ratios = [
-                a["wall_s"] / b["wall_s"] for a, b in zip(samples[num], samples[den], strict=True)
-            ]
-            out[f"{num} / {den}"] = statistics.median(ratios)
+            pairs = list(zip(samples[num], samples[den], strict=True))
+            out[f"{num} / {den}"] = statistics.median(a["wall_s"] / b["wall_s"] for a, b in pairs)
+            out[f"{num} / {den} (CPU time)"] = statistics.median(
+                a["cpu_s"] / b["cpu_s"] for a, b in pairs
+            )
     return out
 
 

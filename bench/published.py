@@ -24,12 +24,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL = Path(os.environ.get("CAPWATCH_SHARED_REAL") or ROOT.parent / "shared" / "real")
 RESULTS = ROOT / "bench" / "results"
 
 
 def _ingest_once(db: Path) -> float:
+    """Wall seconds of one ingest into `db` (removed first: a busy machine repeats it)."""
+    db.unlink(missing_ok=True)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "capwatch", "ingest", str(REAL / "dm01_provider"),
@@ -52,7 +56,9 @@ def main() -> int:
     from pipelines.published import dm01
 
     files = sorted((REAL / "dm01_provider").rglob("*.xls"))
+    print(machine.describe(), flush=True)
     ingest_s: list[float] = []
+    loads: list[float] = []
     read_s: list[float] = []
     page_s: list[float] = []
     spc_s: list[float] = []
@@ -60,7 +66,9 @@ def main() -> int:
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.duckdb"
-            ingest_s.append(_ingest_once(db))
+            run = machine.steady(lambda db=db: _ingest_once(db))  # type: ignore[misc]
+            ingest_s.append(run.value)
+            loads.append(run.load)
             started = time.perf_counter()
             rows = sum(dm01.read_dm01(f).frame.height for f in files)
             read_s.append(time.perf_counter() - started)
@@ -79,6 +87,9 @@ def main() -> int:
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_version()}",
+        "cpus": machine.cpus(),
+        "load_1min": max(loads),  # the busiest kept ingest run
+        "noisy": machine.busy(max(loads)),
         "files": len(files),
         "rows": rows,
         "repeats": args.repeats,

@@ -17,7 +17,6 @@ import functools
 import inspect
 import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -28,9 +27,10 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench import machine as load_info
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -95,14 +95,26 @@ def activity_rows(folder: Path) -> int:
     return int(pl.scan_csv(activity_files(folder)).select(pl.len()).collect().item())
 
 
-def median_run(repeats: int, argv_for: Callable[[Path], list[str]]) -> dict[str, float]:
-    walls, peaks = [], []
+def median_run(repeats: int, argv_for: Callable[[Path], list[str]]) -> dict[str, Any]:
+    """Median wall time and largest peak memory of `repeats` runs, each repeated while the
+    machine is busy (bench/machine.py), with the highest load any kept run saw."""
+    walls, peaks, loads = [], [], []
     for _ in range(repeats):
-        with tempfile.TemporaryDirectory(dir=DATA) as tmp:
-            wall, peak = measure(argv_for(Path(tmp)))
-        walls.append(wall)
-        peaks.append(peak)
-    return {"wall_s": statistics.median(walls), "peak_rss_mib": max(peaks)}
+
+        def once() -> tuple[float, float]:
+            with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+                return measure(argv_for(Path(tmp)))
+
+        run = load_info.steady(once)
+        walls.append(run.value[0])
+        peaks.append(run.value[1])
+        loads.append(run.load)
+    return {
+        "wall_s": statistics.median(walls),
+        "peak_rss_mib": max(peaks),
+        "load_1min": max(loads),
+        "noisy": load_info.busy(max(loads)),
+    }
 
 
 def bench_ingest(scale: float, repeats: int, pandas_repeats: int) -> dict[str, Any]:
@@ -184,7 +196,12 @@ def _filter_sets(db: Any, runs: int) -> list[Any]:
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50_ms": statistics.median(ordered), "p95_ms": p95, "runs": len(ordered)}
+    return {
+        "p50_ms": statistics.median(ordered),
+        "p95_ms": p95,
+        "runs": len(ordered),
+        "load_1min": load_info.load_1min(),  # at the end of the samples
+    }
 
 
 def _call(analytics: Callable[..., object], args: dict[str, Any], filters: Any) -> object:
@@ -290,28 +307,21 @@ def bench_demo(scale: float) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    import duckdb
-    import polars
+    return load_info.info()
 
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": os.cpu_count(),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "polars": polars.__version__,
-        "duckdb": duckdb.__version__,
-        "platform": platform.platform(),
-    }
+
+def _load_note(figures: dict[str, Any]) -> str:
+    """' (load 7.1, noisy)' beside a figure measured on a busy machine."""
+    if "load_1min" not in figures:
+        return ""
+    noisy = ", noisy" if figures.get("noisy") else ""
+    return f" (load {figures['load_1min']:.1f}{noisy})"
 
 
 def report(results: dict[str, Any]) -> str:
     """The results as Markdown tables (also pasted into the README)."""
     m = results["machine"]
-    lines = [
-        f"Measured {m['date']} on {m['cpus']} CPUs, {m['memory_gib']} GiB, Python {m['python']}, "
-        f"Polars {m['polars']}, DuckDB {m['duckdb']}.",
-        "",
-    ]
+    lines = [load_info.header(m), ""]
     ingest = results.get("ingest", {})
     if ingest:
         lines += [
@@ -322,7 +332,7 @@ def report(results: dict[str, Any]) -> str:
         for scale, r in ingest.items():
             cells = [
                 f"{r[k]['wall_s']:.1f} s, {r[k]['rows_per_s'] / 1e6:.2f} M rows/s, "
-                f"{r[k]['peak_rss_mib']:,.0f} MiB"
+                f"{r[k]['peak_rss_mib']:,.0f} MiB{_load_note(r[k])}"
                 for k in ("capwatch_ingest", "duckdb_floor", "pandas_sqlite")
             ]
             lines.append(
@@ -390,7 +400,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine()}
     for scale in args.scales:
         key = f"{scale:g}"
-        print(f"scale {key}: preparing data ...", flush=True)
+        print(f"scale {key}: preparing data ... ({load_info.describe()})", flush=True)
         dataset(scale)
         if "ingest" not in args.skip:
             print(f"scale {key}: ingest (capwatch, DuckDB floor, pandas + SQLite) ...", flush=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import machine as load_info
 from bench.run import DATA, RESULTS, activity_files, activity_rows, dataset, machine
 
 _SPARK_START = """
@@ -73,14 +73,16 @@ def ingest(folder: Path, engine: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
         argv = [sys.executable, "-m", "capwatch", "ingest", str(folder)]
         argv += ["--db", str(Path(tmp) / "c.duckdb"), "--engine", engine]
-        wall, peak, out = measure_tree(argv)
+        run = load_info.steady(lambda: measure_tree(argv))  # repeated while the machine is busy
+        wall, peak, out = run.value
     activity = [ln for ln in out.splitlines() if ln.startswith("loaded") and "activity" in ln]
     return {
         "wall_s": wall,
         "peak_rss_mib": peak,
         "activity_files": len(activity),
-        # The machine is shared: how busy it was (1-minute load average) at the end of the run
-        "load_average": os.getloadavg()[0],
+        # The machine is shared: how busy it was (1-minute load average) around the kept run
+        "load_average": run.load,
+        **run.as_dict(),
     }
 
 
@@ -101,8 +103,7 @@ def growth(results: dict[str, Any], engine: str, what: str) -> dict[str, float]:
 def report(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
-        f"Measured {m['date']} on {m['cpus']} CPUs, {m['memory_gib']} GiB, Python "
-        f"{m['python']}, Polars {m['polars']}, PySpark {results['pyspark']} (local mode, "
+        f"{load_info.header(m)} PySpark {results['pyspark']} (local mode, "
         f"Java 17). Spark session start-up alone: {results['spark_start_s']:.1f} s.",
         "",
         "| scale | activity rows | default engine | Spark local mode | Spark ÷ default |",

@@ -118,8 +118,8 @@ PAGES: tuple[PageSpec, ...] = (
         analytics=dashboard.regions,
         summary=(
             "The seven regions compared; a region → group → provider treemap sized by unused "
-            "cost (or capacity value) and coloured by utilisation; drill into a region's providers. No map tiles: it "
-            "works offline."
+            "cost (or capacity value) and coloured by utilisation; drill into a region's "
+            "providers. No map tiles: it works offline."
         ),
         downloads=True,
     ),

@@ -33,6 +33,7 @@ Kind = Literal[
     "date",
     "monday",
     "units",
+    "people",
     "money",
     "latitude",
     "longitude",
@@ -211,7 +212,7 @@ INPUT_TABLES: tuple[InputTable, ...] = (
             InputColumn("week_start", "monday", True, "Monday of the week.", "2020-06-01"),
             InputColumn(
                 "patients_waiting",
-                "units",
+                "people",
                 True,
                 "NHS patients waiting in the region and line at the week's start (whole, ≥ 0).",
                 "5400",

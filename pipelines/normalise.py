@@ -16,6 +16,7 @@ import polars as pl
 from capwatch.contract import FUNDING, REGIONS, SERVICE_LINES, InputColumn, InputTable, Kind
 
 MAX_UNITS = 1_000_000
+MAX_PEOPLE = 100_000_000  # people waiting in a region: England's lists are a few million
 MAX_MONEY_GBP = 10_000_000_000
 MAX_TEXT = 500
 MAX_LABEL = 100
@@ -113,9 +114,10 @@ def _value(col: InputColumn) -> tuple[pl.Expr, pl.Expr]:
         v = _date(c)
         ok = v.is_not_null() & (v.dt.weekday() == 1) if kind == "monday" else v.is_not_null()
         return v, ok
-    if kind == "units":
+    if kind in ("units", "people"):
         n = _number(c)
-        ok = n.is_finite() & (n >= 0) & (n == n.floor()) & (n <= MAX_UNITS)
+        limit = MAX_UNITS if kind == "units" else MAX_PEOPLE
+        ok = n.is_finite() & (n >= 0) & (n == n.floor()) & (n <= limit)
         return pl.when(ok).then(n).cast(pl.Int64), ok
     if kind == "money":
         n = _number(c)
@@ -200,6 +202,7 @@ _ADVICE: dict[Kind, Callable[[InputColumn], str]] = {
         "use the date of the Monday that starts the week (YYYY-MM-DD or DD/MM/YYYY)"
     ),
     "units": lambda _: f"use a whole number from 0 to {MAX_UNITS:,}",
+    "people": lambda _: f"use a whole number from 0 to {MAX_PEOPLE:,}",
     "money": lambda _: "use an amount in pounds of 0 or more, e.g. 1250.50",
     "latitude": lambda _: "use decimal degrees between -90 and 90",
     "longitude": lambda _: "use decimal degrees between -180 and 180",

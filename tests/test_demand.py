@@ -130,3 +130,15 @@ def test_the_template_loads_as_it_is(tmp_path: Path) -> None:
     template = Path(__file__).resolve().parent.parent / "data" / "templates" / "demand.csv"
     report = ingest([template], tmp_path / "c.duckdb")
     assert report.ok
+
+
+def test_a_region_may_have_over_a_million_people_waiting_but_not_a_hundred_million(
+    tmp_path: Path,
+) -> None:
+    # A region's waiting list runs to millions (England's is several), unlike a site's units.
+    path = tmp_path / "c.duckdb"
+    big = HEADER + "London,diagnostics,,2020-06-01,1212615,310\n"
+    assert ingest([_write(tmp_path / "a", "demand.csv", big)], path).outcomes[0].status == "loaded"
+    huge = HEADER + "London,diagnostics,,2020-06-08,200000000,310\n"
+    (problem,) = ingest([_write(tmp_path / "b", "demand.csv", huge)], path).outcomes[0].problems
+    assert problem.column == "patients_waiting" and "100,000,000" in problem.message

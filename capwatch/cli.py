@@ -17,6 +17,7 @@ import typer
 
 from capwatch import config
 from capwatch.errors import CapwatchError
+from capwatch.pack.command import pack as pack_command
 
 if TYPE_CHECKING:
     from capwatch.export import Format
@@ -506,6 +507,10 @@ def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int)
         extra=(("Query", query), ("Database", str(db_path))),
     )
     arrow_to_xlsx(result, out, "sql_result", about, rows)
+
+
+# The review pack: its own module (capwatch.pack.command), imported lazily when it runs.
+app.command("pack")(pack_command)
 
 
 def main() -> None:

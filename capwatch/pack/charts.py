@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
+import plotly
 import plotly.graph_objects as go
 import plotly.offline
 
@@ -16,6 +18,11 @@ WIDTH_PX = 680
 HEIGHT_PX = 290
 UK_DATE_AXIS = "%-d %b %Y"  # 1 Jun 2020
 _WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def plotly_js_path() -> Path:
+    """The plotly.js bundle inside the installed plotly package."""
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @cache

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 
 from capwatch.errors import CapwatchError
-from capwatch.pack.charts import plotly_js
+from capwatch.pack.charts import plotly_js_path
 
 CHROMIUM_ENV = "CAPWATCH_CHROMIUM"
 _CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
@@ -96,15 +97,30 @@ class Printer:
     def __init__(self, browser: Any) -> None:
         self._browser = browser
         self._charts: Any = None
+        self._shell: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        if self._shell is not None:
+            self._shell.cleanup()
 
     def _chart_page(self) -> Any:
-        """A page holding plotly.js, loaded once for every chart of the run."""
+        """A page holding plotly.js (read from the plotly package's own file), loaded once for
+        every chart of the run; it may read that one file and nothing else."""
         if self._charts is None:
-            page = self._browser.new_page()
-            page.route("**/*", lambda route: route.abort())  # offline: nothing is fetched
-            page.set_content(
-                f"<!doctype html><html><body><script>{plotly_js()}</script></body></html>"
+            script = plotly_js_path().as_uri()
+            self._shell = tempfile.TemporaryDirectory(prefix="capwatch-pack-")
+            shell = Path(self._shell.name) / "charts.html"
+            shell.write_text(
+                f'<!doctype html><html><body><script src="{script}"></script></body></html>',
+                encoding="utf-8",
             )
+            allowed = {script, shell.as_uri()}
+            page = self._browser.new_page()
+            page.route(
+                "**/*", lambda route: route.continue_() if route.request.url in allowed
+                else route.abort()
+            )  # fmt: skip
+            page.goto(shell.as_uri(), wait_until="load")
             self._charts = page
         return self._charts
 
@@ -144,7 +160,9 @@ def printer() -> Iterator[Printer]:
             raise RendererMissing(
                 f"Chromium at {binary} did not start ({first}); {INSTALL_HINT}"
             ) from None
+        made = Printer(browser)
         try:
-            yield Printer(browser)
+            yield made
         finally:
             browser.close()
+            made.close()

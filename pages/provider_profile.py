@@ -19,6 +19,7 @@ from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
 from capwatch.ui.flags_view import render_flags
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.pack_button import pack_button
 from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 
@@ -98,6 +99,9 @@ show_metrics(
     ],
     per_row=3,
 )
+
+# The contract review pack: a printable PDF of this provider (scoped and audited).
+pack_button(code, filters, key="profile_pack", page="provider_profile")
 
 st.subheader("Flags")
 st.caption("Rules run with their default settings over these weeks and service lines.")

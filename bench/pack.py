@@ -27,7 +27,7 @@ from typing import Any
 from capwatch.analytics.filters import Filters
 from capwatch.db import Database
 from capwatch.load import ingest
-from capwatch.pack.make import batch, make_pack
+from capwatch.pack.make import batch, make_pack, make_packs
 from capwatch.synthetic import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,8 @@ def run(db_path: Path, repeats: int, audit: Path) -> dict[str, Any]:
     cpu, t = _cpu(), time.perf_counter()
     sizes = []
     with batch("pdf") as printer:
-        for code in codes:
-            made = make_pack(db, Filters(), code, who="bench", page="bench",
-                             with_printer=printer, audit_path=audit)  # fmt: skip
+        for made in make_packs(db, Filters(), codes, fmt="pdf", who="bench", page="bench",
+                               with_printer=printer, audit_path=audit):  # fmt: skip
             sizes.append(len(made.content))
     every = time.perf_counter() - t
     return {

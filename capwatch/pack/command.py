@@ -69,7 +69,7 @@ def pack(
     from capwatch.analytics.filters import Filters
     from capwatch.analytics.pack import verdict_names
     from capwatch.db import Database
-    from capwatch.pack.make import PackFormat, batch, make_pack, providers_with_verdicts
+    from capwatch.pack.make import PackFormat, batch, make_packs, providers_with_verdicts
 
     chosen = fmt or ("html" if out.suffix.lower() in (".html", ".htm") else "pdf")
     if chosen not in ("pdf", "html"):
@@ -97,9 +97,8 @@ def pack(
             codes = providers_with_verdicts(reader, filters, wanted)
             out.mkdir(parents=True, exist_ok=True)
         with batch(file_format) as printer:
-            for code in codes:
-                made = make_pack(reader, filters, code, fmt=file_format, who=who, page="cli",
-                                 with_printer=printer)  # fmt: skip
+            for made in make_packs(reader, filters, codes, fmt=file_format, who=who, page="cli",
+                                   with_printer=printer):  # fmt: skip
                 target = out if provider is not None else out / made.file_name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(made.content)

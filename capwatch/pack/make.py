@@ -8,7 +8,8 @@ made. The access scope is the caller's `Filters.scope_regions`, applied by the a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,8 +75,23 @@ def make_pack(
 ) -> MadePack:
     """One provider's pack under the filters (and their access scope), recorded in the audit
     log. `PackError` when the provider is unknown or outside the scope."""
-    at = made or datetime.now(UTC).replace(microsecond=0)
     pack = review_pack(db, filters, provider_code)
+    return made_from(pack, fmt=fmt, who=who, page=page, made=made, with_printer=with_printer,
+                     audit_path=audit_path)  # fmt: skip
+
+
+def made_from(
+    pack: ReviewPack,
+    *,
+    fmt: PackFormat,
+    who: str,
+    page: str,
+    made: datetime | None = None,
+    with_printer: Printer | None = None,
+    audit_path: Path | None = None,
+) -> MadePack:
+    """A gathered pack rendered and recorded in the audit log."""
+    at = made or datetime.now(UTC).replace(microsecond=0)
     content = render(pack, fmt, at, with_printer)
     digest = hashlib.sha256(content).hexdigest()
     audit.record(
@@ -87,6 +103,32 @@ def make_pack(
         path=audit_path,
     )  # fmt: skip
     return MadePack(pack.provider_code, pack.provider_name, fmt, content, digest)
+
+
+def make_packs(
+    db: Database,
+    filters: Filters,
+    codes: Sequence[str],
+    *,
+    fmt: PackFormat,
+    who: str,
+    page: str,
+    with_printer: Printer | None,
+    audit_path: Path | None = None,
+) -> Iterator[MadePack]:
+    """Several providers' packs, in order. The next pack's figures are gathered in a worker
+    thread while Chromium draws and prints the current one (DuckDB and Polars release the
+    GIL), so the two cores work at once."""
+    if not codes:
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(review_pack, db, filters, codes[0])
+        for i in range(len(codes)):
+            pack = upcoming.result()
+            if i + 1 < len(codes):
+                upcoming = pool.submit(review_pack, db, filters, codes[i + 1])
+            yield made_from(pack, fmt=fmt, who=who, page=page, with_printer=with_printer,
+                            audit_path=audit_path)  # fmt: skip
 
 
 def providers_with_verdicts(db: Database, filters: Filters, wanted: Iterable[str]) -> list[str]:
@@ -116,6 +158,7 @@ __all__ = [
     "PackFormat",
     "batch",
     "make_pack",
+    "make_packs",
     "providers_with_verdicts",
     "render",
 ]

@@ -97,6 +97,7 @@ class Printer:
     def __init__(self, browser: Any) -> None:
         self._browser = browser
         self._charts: Any = None
+        self._printing: Any = None
         self._shell: tempfile.TemporaryDirectory[str] | None = None
 
     def close(self) -> None:
@@ -120,25 +121,35 @@ class Printer:
                 "**/*", lambda route: route.continue_() if route.request.url in allowed
                 else route.abort()
             )  # fmt: skip
-            page.goto(shell.as_uri(), wait_until="load")
+            # returns once the page starts loading: plotly.js compiles while the caller works
+            page.goto(shell.as_uri(), wait_until="commit")
             self._charts = page
         return self._charts
 
+    def warm_up(self) -> None:
+        """Start loading plotly.js now (the first chart waits for it)."""
+        self._chart_page()
+
     def svg(self, spec: Mapping[str, Any], width: int, height: int) -> str:
         """One plotly figure (as its JSON dict) drawn as SVG markup."""
-        markup: str = self._chart_page().evaluate(_TO_SVG, [spec, width, height])
+        page = self._chart_page()
+        page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
+        markup: str = page.evaluate(_TO_SVG, [spec, width, height])
         return markup
+
+    def _print_page(self) -> Any:
+        """The page packs are printed from (one for the run; the pack HTML has no script)."""
+        if self._printing is None:
+            page = self._browser.new_page()
+            page.route("**/*", lambda route: route.abort())  # offline: nothing is fetched
+            self._printing = page
+        return self._printing
 
     def pdf(self, html: str, made: datetime, title: str) -> bytes:
         """Print one pack's HTML (A4 portrait, as its CSS says) to PDF bytes."""
-        context = self._browser.new_context()
-        try:
-            page = context.new_page()
-            page.route("**/*", lambda route: route.abort())  # offline: nothing is fetched
-            page.set_content(html, wait_until="load")
-            raw: bytes = page.pdf(prefer_css_page_size=True, print_background=True)
-        finally:
-            context.close()
+        page = self._print_page()
+        page.set_content(html, wait_until="load")
+        raw: bytes = page.pdf(prefer_css_page_size=True, print_background=True)
         return fix_metadata(raw, made, title)
 
 
@@ -161,6 +172,7 @@ def printer() -> Iterator[Printer]:
                 f"Chromium at {binary} did not start ({first}); {INSTALL_HINT}"
             ) from None
         made = Printer(browser)
+        made.warm_up()
         try:
             yield made
         finally:

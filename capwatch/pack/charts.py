@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from capwatch.ui import flag_charts
 from capwatch.ui.format import line_label
 
 WIDTH_PX = 680
-HEIGHT_PX = 290
+HEIGHT_PX = 320
 UK_DATE_AXIS = "%-d %b %Y"  # 1 Jun 2020
 _WEEK_MS = 7 * 24 * 3600 * 1000
 
@@ -32,15 +33,26 @@ def plotly_js() -> str:
 
 
 def _for_print(fig: go.Figure) -> go.Figure:
-    fig.update_layout(width=WIDTH_PX, height=HEIGHT_PX, margin={"l": 60, "r": 20, "t": 48, "b": 40})
+    fig.update_layout(
+        width=WIDTH_PX,
+        height=HEIGHT_PX,
+        margin={"l": 60, "r": 20, "t": 48, "b": 40},
+        legend={"orientation": "h", "y": -0.32, "x": 0, "yanchor": "top"},
+    )
+    fig.update_xaxes(title_standoff=4)
     return fig
 
 
-def _dated(fig: go.Figure, weeks: int) -> go.Figure:
-    """UK dates on the x axis, a tick on a Monday every week or every few weeks."""
+def _dated(fig: go.Figure, weeks: int, first: date) -> go.Figure:
+    """UK dates on the x axis, a tick on a Monday (from the first week) every week or every
+    few weeks."""
     step = max(1, -(-weeks // 8))  # at most about 8 ticks
     fig.update_xaxes(
-        tickformat=UK_DATE_AXIS, title="Week starting", dtick=step * _WEEK_MS, tickangle=0
+        tickformat=UK_DATE_AXIS,
+        title="Week starting",
+        dtick=step * _WEEK_MS,
+        tick0=first.isoformat(),
+        tickangle=0,
     )
     return fig
 
@@ -59,7 +71,7 @@ def figures(pack: ReviewPack) -> list[tuple[str, go.Figure]]:
             (
                 "All service lines in the pack. Bars: NHS units ÷ capacity units per week; "
                 "dashed line: the low-utilisation rule's threshold.",
-                _for_print(_dated(fig, pack.weekly.height)),
+                _for_print(_dated(fig, pack.weekly.height, pack.period_from)),
             )
         )
     line = pack.chart_line
@@ -71,7 +83,7 @@ def figures(pack: ReviewPack) -> list[tuple[str, go.Figure]]:
             (
                 "XmR chart (Making Data Count): mean, process limits at mean ± 2.66 × mean "
                 "moving range; special-cause points orange (concern) or blue (improvement).",
-                _for_print(_dated(fig, pack.spc.height)),
+                _for_print(_dated(fig, pack.spc.height, pack.spc["week_start"][0])),
             )
         )
     if line is not None and not pack.funnel_points.is_empty():

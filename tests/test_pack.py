@@ -211,3 +211,60 @@ def test_cli_without_chromium_says_how_to_install_it(tiny: Path, tmp_path: Path)
     assert "<script src=" not in page
     bad = _cli("NZ9", "--out", str(tmp_path / "x.html"), "--db", str(tiny), env=env)
     assert bad.returncode == 1 and "NZ9 not found" in bad.stderr
+
+
+def _fake_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in for issue 26's verdicts module with its published API: one row per active
+    contract (C1 of NA1 and C2 of NB1 in the tiny data), so the pack's verdict section and the
+    --verdict selection can be checked whatever that module decides."""
+    import types
+    from datetime import date
+
+    import polars as pl
+
+    module = types.ModuleType("capwatch.analytics.verdicts")
+    module.VERDICTS = ("release", "challenge", "route", "keep", "not_enough_data")  # type: ignore[attr-defined]
+
+    def verdicts(db, filters, as_of=None, params=None):
+        assert filters.scope_regions is None  # made nationally, whoever looks
+        return pl.DataFrame(
+            {
+                "contract_id": ["C1", "C2"],
+                "provider_code": ["NA1", "NB1"],
+                "verdict": ["release", "keep"],
+                "verdict_label": ["Release", "Keep"],
+                "strength": ["strong", "moderate"],
+                "sentence": ["Release C1: 32% used, £1,234,567 a month to save.", "Keep C2."],
+                "saving_per_month_gbp": [1_234_567.0, 0.0],
+                "at_stake_gbp": [2_500_000.0, 0.0],
+                "first_signal_week": [date(2020, 6, 8), None],
+                "reasons": [[{"rule": "low_utilisation", "sentence": "Below 35% for 4 weeks."}],
+                            []],
+            }
+        )  # fmt: skip
+
+    module.verdicts = verdicts  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "capwatch.analytics.verdicts", module)
+
+
+def test_the_verdict_section_and_selection(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    from capwatch.pack.make import providers_with_verdicts
+
+    _fake_verdicts(monkeypatch)
+    db = Database(tiny)
+    made = make_pack(db, Filters(), "NA1", fmt="html", who="t", page="t",
+                     audit_path=tmp_path / "a.jsonl")  # fmt: skip
+    html = made.content.decode("utf-8")
+    assert "Release C1: 32% used, £1,234,567 a month to save." in html
+    assert "Saved per month if released<b>£1.2m</b>" in html
+    assert "At stake over the period<b>£2.5m</b>" in html
+    assert "first signal in the week of 8 Jun 2020" in html
+    assert "<b>low utilisation</b>: Below 35% for 4 weeks." in html
+    assert providers_with_verdicts(db, Filters(), ["release", "keep"]) == ["NA1", "NB1"]
+    assert providers_with_verdicts(db, Filters(), ["keep"]) == ["NB1"]
+    north_west = Filters(scope_regions=("North West",))
+    assert providers_with_verdicts(db, north_west, ["release", "keep"]) == ["NB1"]
+    # NB2's contract was removed: no active contract, so no verdict, said in words
+    none = make_pack(db, Filters(), "NB2", fmt="html", who="t", page="t",
+                     audit_path=tmp_path / "a.jsonl")  # fmt: skip
+    assert "No active contract at the as-of week, so no verdict." in none.content.decode()

@@ -24,7 +24,7 @@ PARAMS: tuple[Param, ...] = (
     whole(
         "min_weeks",
         "Fewest weeks with data",
-        3,
+        4,
         1,
         17,
         "Fewer complete weeks of the contract than this in the window: not enough data.",

@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 
 from capwatch.analytics.filters import Filters
+from capwatch.analytics.flags.explain import day, gbp, units
 from capwatch.analytics.verdicts.data import VerdictInputs, load_inputs
 from capwatch.analytics.verdicts.decide import VERDICT_LABELS, VERDICTS, weekly_verdicts
 from capwatch.analytics.verdicts.explain import reasons, sentence, strength
@@ -25,8 +26,12 @@ __all__ = [
     "VERDICTS",
     "VERDICT_COLUMNS",
     "VERDICT_LABELS",
+    "VERDICT_SCHEMA",
     "AsOfError",
     "VerdictParamError",
+    "flat",
+    "headline",
+    "select",
     "verdicts",
     "verdicts_from",
 ]
@@ -53,6 +58,7 @@ VERDICT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "price_ratio": pl.Float64,
     "private_ratio": pl.Float64,
     "referral_gap": pl.Float64,
+    "patients_waiting": pl.Float64,
     "weeks_in_window": pl.Int64,
     "missing_site_weeks": pl.Int64,
     "weeks_held": pl.Int64,
@@ -72,8 +78,8 @@ def _as_of_week(weeks: tuple[date, ...], as_of: date | None) -> date | None:
     monday = date.fromordinal(as_of.toordinal() - as_of.weekday())
     if not weeks[0] <= monday <= weeks[-1]:
         raise AsOfError(
-            f"as-of week {monday:%d %b %Y} is outside the data: complete weeks run from "
-            f"{weeks[0]:%d %b %Y} to {weeks[-1]:%d %b %Y}"
+            f"as-of week {day(monday)} is outside the data: complete weeks run from "
+            f"{day(weeks[0])} to {day(weeks[-1])}"
         )
     return monday
 
@@ -145,7 +151,8 @@ def verdicts(
     - as_of_week, monthly_value_gbp, nhs_work_per_month_gbp, contract_value_to_date_gbp,
       use (value-weighted, over the window), price_ratio (contract value ÷ capacity at
       reference prices), private_ratio (private ÷ NHS units), referral_gap (region's
-      referrals per patient waiting ÷ national), weeks_in_window, missing_site_weeks,
+      referrals per patient waiting ÷ national), patients_waiting (in the region, the
+      as-of week), weeks_in_window, missing_site_weeks,
       weeks_held.
     Raises `AsOfError` for a week outside the data, `VerdictParamError` for a bad parameter.
     """
@@ -168,3 +175,47 @@ def select(db: Database, frame: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     )
     shown = db.query(f"SELECT provider_code FROM providers WHERE {scope}", values)["provider_code"]
     return frame.filter(pl.col("provider_code").is_in(shown.implode()))
+
+
+def flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """The verdicts for a download: every column, reasons as one text cell
+    ("rule: sentence" joined by " | ") so CSV and Excel can hold them."""
+    return frame.with_columns(
+        reasons=pl.col("reasons")
+        .list.eval(pl.element().struct.field("rule") + ": " + pl.element().struct.field("sentence"))
+        .list.join(" | ")
+    )
+
+
+def headline(frame: pl.DataFrame) -> str:
+    """The plain sentence at the top of the Actions page and the Overview."""
+    if frame.is_empty():
+        return "No active contracts to decide on."
+    parts: list[str] = []
+    counts = {v: frame.filter(pl.col("verdict") == v) for v in VERDICTS}
+
+    def n(k: int) -> str:
+        return f"{k} contract{'s' if k != 1 else ''}"
+
+    release = counts["release"]
+    if release.height:
+        saving = gbp(float(release["saving_per_month_gbp"].sum()))
+        parts.append(f"Release {n(release.height)} ({saving} a month)")
+    if counts["challenge"].height:
+        parts.append(f"challenge {counts['challenge'].height}")
+    route = counts["route"]
+    if route.height:
+        regions = route.group_by("region").agg(pl.len(), pl.col("patients_waiting").max())
+        where = "; ".join(
+            f"{r['len']} in {r['region']}, where {units(r['patients_waiting'])} patients wait"
+            if r["patients_waiting"] is not None
+            else f"{r['len']} in {r['region']}"
+            for r in regions.sort(["len", "region"], descending=[True, False]).iter_rows(named=True)
+        )
+        parts.append(f"route work to {route.height} ({where})")
+    if counts["not_enough_data"].height:
+        parts.append(f"wait for data on {counts['not_enough_data'].height}")
+    keep = counts["keep"].height
+    parts.append(f"keep {keep}" if parts else f"Keep all {keep} active contracts")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."

@@ -8,6 +8,7 @@ The verdicts never read the answer key; only the backtest does.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -169,10 +170,7 @@ def select(db: Database, frame: pl.DataFrame, filters: Filters) -> pl.DataFrame:
         and filters.scope_regions is None
     ):
         return frame
-    scope, values = filters.where(week="NULL", service_line=None)
-    scope = scope.replace("NULL >= ?", "TRUE OR ? IS NULL").replace(
-        "NULL <= ?", "TRUE OR ? IS NULL"
-    )
+    scope, values = replace(filters, week_from=None, week_to=None).where(service_line=None)
     shown = db.query(f"SELECT provider_code FROM providers WHERE {scope}", values)["provider_code"]
     return frame.filter(pl.col("provider_code").is_in(shown.implode()))
 
@@ -219,3 +217,19 @@ def headline(frame: pl.DataFrame) -> str:
     parts.append(f"keep {keep}" if parts else f"Keep all {keep} active contracts")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def verdict_weeks(db: Database) -> tuple[date, ...]:
+    """The complete weeks a verdict can be asked for (the as-of choices)."""
+    return load_inputs(db).weeks
+
+
+def backtest_scores(
+    db: Database, params: Mapping[str, float] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """The verdict backtest's per-verdict and per-test tables and what it scored against
+    (for the page; computed once per data load through the page cache)."""
+    from capwatch.analytics.verdicts.backtest import backtest_verdicts
+
+    result = backtest_verdicts(db, params)
+    return result.scores, result.rules, result.truth

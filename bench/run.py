@@ -1,4 +1,5 @@
-"""capwatch benchmark: ingest against two baselines, page analytics, flags and demo start-up.
+"""capwatch benchmark: ingest against two baselines, page analytics, flags, generation and demo
+start-up.
 
     python -m bench.run                    # scales 1 and 10, 3 runs each (about 15 minutes)
     python -m bench.run --scales 1 --repeats 2 --skip demo
@@ -129,6 +130,15 @@ def bench_ingest(scale: float, repeats: int, pandas_repeats: int) -> dict[str, A
         "ratio_vs_floor": capwatch["wall_s"] / floor["wall_s"],
         "speedup_vs_pandas": pandas["wall_s"] / capwatch["wall_s"],
     }
+
+
+def bench_generate(scale: float, repeats: int) -> dict[str, Any]:
+    """`capwatch generate` of the synthetic 2020 world at `scale`, in a child process."""
+    return median_run(
+        repeats,
+        lambda tmp: [sys.executable, "-m", "capwatch", "generate", "--out", str(tmp / "g"),
+                     "--scale", f"{scale:g}"],
+    )  # fmt: skip
 
 
 def loaded_db(scale: float) -> Path:
@@ -335,6 +345,11 @@ def report(results: dict[str, Any]) -> str:
             f"| all flag rules, scale {scale} | {r['p50_ms']:.0f} ms p50, {r['p95_ms']:.0f} ms "
             f"p95 ({r['flags']} flags) |"
         )
+    for scale, r in results.get("generate", {}).items():
+        extra.append(
+            f"| `capwatch generate`, scale {scale} | {r['wall_s']:.1f} s, "
+            f"{r['peak_rss_mib']:,.0f} MiB |"
+        )
     for scale, r in results.get("first_render", {}).items():
         extra.append(
             f"| overview first render (AppTest, cold), scale {scale} | {r['p50_ms']:.0f} ms p50 |"
@@ -356,7 +371,10 @@ def main() -> int:
     parser.add_argument("--pandas-repeats", type=int, default=1)
     parser.add_argument("--page-runs", type=int, default=40)
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["ingest", "pages", "flags", "render", "demo"]
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["ingest", "pages", "flags", "render", "generate", "demo"],
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
@@ -377,6 +395,9 @@ def main() -> int:
         if "flags" not in args.skip:
             print(f"scale {key}: flags ...", flush=True)
             results.setdefault("flags", {})[key] = bench_flags(scale, args.repeats)
+        if "generate" not in args.skip:
+            print(f"scale {key}: generate ...", flush=True)
+            results.setdefault("generate", {})[key] = bench_generate(scale, args.repeats)
         if "render" not in args.skip:
             print(f"scale {key}: first render ...", flush=True)
             results.setdefault("first_render", {})[key] = bench_first_render(scale, args.repeats)

@@ -187,6 +187,45 @@ INPUT_TABLES: tuple[InputTable, ...] = (
             InputColumn("units", "units", False, "Units in the row (default 1).", "1"),
         ),
     ),
+    InputTable(
+        "demand",
+        "fact",
+        "NHS demand beside the contract, per region, service line (and activity type where "
+        "known) and week: patients waiting and referrals offered to the independent sector.",
+        (
+            InputColumn(
+                "region",
+                "region",
+                True,
+                "One of the seven NHS England regions, as providers and sites spell them.",
+                "London",
+            ),
+            _LINE,
+            InputColumn(
+                "activity_type",
+                "activity_type",
+                False,
+                "Activity type as written, or empty for the whole line (matched as in capacity).",
+                "mri",
+            ),
+            InputColumn("week_start", "monday", True, "Monday of the week.", "2020-06-01"),
+            InputColumn(
+                "patients_waiting",
+                "units",
+                True,
+                "NHS patients waiting in the region and line at the week's start (whole, ≥ 0).",
+                "5400",
+            ),
+            InputColumn(
+                "referrals_offered",
+                "units",
+                True,
+                "Referrals offered to the independent sector that week (whole, ≥ 0).",
+                "310",
+            ),
+        ),
+        key=("region", "service_line", "activity_type", "week_start"),
+    ),
 )
 
 LOAD_ORDER = tuple(t.name for t in INPUT_TABLES)

@@ -356,13 +356,13 @@ def _table_problems(
         problems += validate.unknown_code_problems(frame, "site_code", known, "site", file)
     if table.name == "contracts":
         problems += validate.contract_date_problems(frame, file)
-    if table.name == "capacity" and not replace:
+    if table.name in ("capacity", "demand") and not replace:
         key = list(table.key)
         existing = writer.query(
-            f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM capacity c "
+            f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM {table.name} c "
             "JOIN load_log l USING (load_id)"
         )
-        problems += validate.overlap_problems(frame, existing, key, file, "capacity")
+        problems += validate.overlap_problems(frame, existing, key, file, table.name)
     if table.name == "activity" and not replace:
         key = ["site_code", "service_line", "activity_date"]
         existing = writer.query(

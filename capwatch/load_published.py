@@ -16,6 +16,7 @@ from typing import Literal, cast
 import polars as pl
 
 from capwatch import db
+from capwatch.pipelines import answer_key
 from capwatch.pipelines.problems import FileRejected, Problem
 from capwatch.pipelines.published import dm01, extract, ods
 from capwatch.pipelines.published.readers import STORED
@@ -42,6 +43,9 @@ def load_published(
     if reader == ods.READER:
         frame = ods.read_ephp(path)
         notes.append(f"{frame.height:,} independent-sector organisations")
+    elif reader == answer_key.READER:
+        frame = answer_key.read_answer_key(path)
+        notes.append(f"the synthetic answer key for {frame.height:,} providers")
     else:
         if reader == dm01.READER:
             month = dm01.read_dm01(path)
@@ -67,7 +71,11 @@ def load_published(
         reader=reader,
     )
     load_id = writer.store(
-        record, stored, frame, replace_keys=reader == ods.READER, started=started
+        record,
+        stored,
+        frame,
+        replace_keys=reader in (ods.READER, answer_key.READER),
+        started=started,
     )
     return PublishedLoad("loaded", frame.height, load_id, notes)
 

@@ -323,4 +323,53 @@ CREATE TABLE activity_daily_replaced (
         """,
         ),
     ),
+    Migration(
+        4,
+        "weekly NHS demand per region and service line (patients waiting, referrals offered), "
+        "its archive of replaced rows, and the synthetic world's answer key",
+        (
+            """
+CREATE TABLE demand (
+    "region" VARCHAR NOT NULL,
+    "service_line" VARCHAR NOT NULL,
+    "activity_type" VARCHAR NOT NULL,
+    "activity_label" VARCHAR NOT NULL,
+    "week_start" DATE NOT NULL,
+    "patients_waiting" BIGINT NOT NULL,
+    "referrals_offered" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("region", "service_line", "activity_type", "week_start")
+)
+        """,
+            """
+CREATE TABLE demand_replaced (
+    "region" VARCHAR NOT NULL,
+    "service_line" VARCHAR NOT NULL,
+    "activity_type" VARCHAR NOT NULL,
+    "activity_label" VARCHAR NOT NULL,
+    "week_start" DATE NOT NULL,
+    "patients_waiting" BIGINT NOT NULL,
+    "referrals_offered" BIGINT NOT NULL,
+    "load_id" INTEGER NOT NULL,
+    "replaced_by" INTEGER NOT NULL
+)
+        """,
+            """
+CREATE TABLE answer_key (
+    "provider_code" VARCHAR NOT NULL,
+    "delivery_ability" DOUBLE NOT NULL,
+    "price_ratio" DOUBLE NOT NULL,
+    "referral_propensity" DOUBLE NOT NULL,
+    "private_share" DOUBLE NOT NULL,
+    "confounder" VARCHAR NOT NULL,
+    "true_action" VARCHAR NOT NULL,
+    "released" BOOLEAN NOT NULL,
+    "released_date" DATE,
+    "release_reason" VARCHAR,
+    "load_id" INTEGER NOT NULL,
+    PRIMARY KEY ("provider_code")
+)
+        """,
+        ),
+    ),
 )

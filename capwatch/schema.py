@@ -202,6 +202,36 @@ TABLES: tuple[Relation, ...] = (
             LOAD_ID,
         ),
     ),
+    Relation(
+        "demand",
+        "one row per week × region × service line × activity type",
+        "NHS demand beside the contract: patients waiting and referrals offered to the "
+        "independent sector, per region and service line (activity_type '' means the whole "
+        "line). It tells a capacity that sat unused because the NHS referred little (route "
+        "work to it) from a provider that could not deliver. Published DM01 waiting lists "
+        "(`dm01_monthly`) are its real-world twin at region × test × month.",
+        (
+            Column("region", "VARCHAR", "One of the seven NHS England regions.", True),
+            Column("service_line", "VARCHAR", "Service line.", True),
+            Column("activity_type", "VARCHAR", "Activity type key, or '' for the line.", True),
+            ACTIVITY_LABEL,
+            Column("week_start", "DATE", "Monday of the week.", True),
+            Column(
+                "patients_waiting",
+                "BIGINT",
+                "NHS patients waiting in the region and line at the week's start.",
+                True,
+            ),
+            Column(
+                "referrals_offered",
+                "BIGINT",
+                "Referrals offered to the independent sector in the week.",
+                True,
+            ),
+            LOAD_ID,
+        ),
+        primary_key=("region", "service_line", "activity_type", "week_start"),
+    ),
 )
 
 # Rows a load holds, by the input table it was read as (activity is stored per day).
@@ -340,6 +370,61 @@ PUBLISHED_TABLES: tuple[Relation, ...] = (
     ),
 )
 TABLES = TABLES + PUBLISHED_TABLES
+
+ANSWER_KEY = Relation(
+    "answer_key",
+    "one row per provider (synthetic data only)",
+    "The answer key of the synthetic 2020 world: each provider's hidden traits and what "
+    "should have been done with its contract. `capwatch generate` writes it (answer_key.csv) "
+    "and `ingest` loads it; only the backtest reads it, never a flag rule or a decision. A "
+    "database of real returns has no rows here. See docs/synthetic-world.md.",
+    (
+        Column("provider_code", "VARCHAR", "Provider.", True),
+        Column(
+            "delivery_ability",
+            "DOUBLE",
+            "Share of its contracted capacity the provider could really deliver (0–1).",
+            True,
+        ),
+        Column(
+            "price_ratio",
+            "DOUBLE",
+            "Contract cost per unit ÷ the reference price (1 = at the reference price).",
+            True,
+        ),
+        Column(
+            "referral_propensity",
+            "DOUBLE",
+            "How much the local NHS referred to it (0–1; low = demand shortfall).",
+            True,
+        ),
+        Column(
+            "private_share",
+            "DOUBLE",
+            "Share of the sites' work that was privately funded (0–1).",
+            True,
+        ),
+        Column(
+            "confounder",
+            "VARCHAR",
+            "What makes it look other than it is: none (it is what its figures say), "
+            "demand_shortfall, slow_starter, expensive, missing_returns or private_work.",
+            True,
+        ),
+        Column(
+            "true_action",
+            "VARCHAR",
+            "What a commissioner who knew the truth would do: release, challenge, route or keep.",
+            True,
+        ),
+        Column("released", "BOOLEAN", "Whether the contract was released in 2020.", True),
+        Column("released_date", "DATE", "Day it was released; empty if kept."),
+        Column("release_reason", "VARCHAR", "Why it was released; empty if kept."),
+        LOAD_ID,
+    ),
+    primary_key=("provider_code",),
+)
+TABLES = (*TABLES, ANSWER_KEY)
 
 _GEO = (
     Column("provider_code", "VARCHAR", "Provider."),
@@ -559,8 +644,10 @@ WITH live AS (
         UNION ALL SELECT load_id, count(*) FROM unit_prices GROUP BY load_id
         UNION ALL SELECT load_id, count(*) FROM capacity GROUP BY load_id
         UNION ALL SELECT load_id, count(*) FROM activity_daily GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM demand GROUP BY load_id
         UNION ALL SELECT load_id, count(*) FROM dm01_monthly GROUP BY load_id
         UNION ALL SELECT load_id, count(*) FROM ods_independent_orgs GROUP BY load_id
+        UNION ALL SELECT load_id, count(*) FROM answer_key GROUP BY load_id
     ) GROUP BY load_id
 ),
 pairs AS (

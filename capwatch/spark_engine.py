@@ -34,6 +34,7 @@ from capwatch.load import ACTIVITY_GRAIN, _activity_by_day, daily_from_distinct
 from capwatch.pipelines import validate
 from capwatch.pipelines.normalise import flag_columns
 from capwatch.pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
+from capwatch.pipelines.published.readers import ORDER as PUBLISHED_ORDER
 from capwatch.pipelines.read import (
     ROW,
     Fingerprint,
@@ -184,7 +185,8 @@ class SparkActivity:
 
         activity = input_table("activity")
         found = [ft for ft in files if not inside(ft[0])] + [(d, activity) for d in datasets]
-        found.sort(key=lambda ft: (LOAD_ORDER.index(ft[1].name), str(ft[0])))
+        order = LOAD_ORDER + PUBLISHED_ORDER  # as read.discover: the answer key, DM01, ODS
+        found.sort(key=lambda ft: (order.index(ft[1].name), str(ft[0])))
         return found, [p for p in problems if not inside(Path(p.file))]
 
     def handles(self, path: Path, table: InputTable) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from capwatch.analytics import dashboard
+from capwatch.analytics import dashboard, verdicts
 from capwatch.ui import charts, format
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_table
-from capwatch.ui.filters import current_filters
+from capwatch.ui.filters import current_filters, link_params
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 
 filters = current_filters()
@@ -23,6 +24,11 @@ st.caption(
     if filters.week_from and filters.week_to
     else "Every loaded week."
 )
+
+with st.container(border=True):
+    st.markdown(f"**{verdicts.headline(cached(verdicts.verdicts, filters, None, {}))}**")
+    st.page_link(page_file("actions"), label="See every verdict, its money and evidence",
+                 icon=":material/checklist:", query_params=link_params(filters))  # fmt: skip
 
 if not now.has_capacity:
     st.info(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from capwatch.analytics import dashboard, diagnostics
+from capwatch.analytics import dashboard, diagnostics, verdicts
 from capwatch.analytics.flags.evidence import flags_for
 from capwatch.ui import charts, format, tables
 from capwatch.ui.context import cached
@@ -22,6 +22,7 @@ from capwatch.ui.metrics import Metric, show_metrics
 from capwatch.ui.pack_button import pack_button
 from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
+from capwatch.ui.verdicts_view import render_verdict_box
 
 filters = current_filters()
 options = filter_options()
@@ -76,6 +77,14 @@ rank_text = (
     else "Not ranked: no capacity in these weeks and service lines."
 )
 st.caption(f"Group: {profile.group} · Region: {profile.region} · {rank_text}")
+
+st.subheader("Verdict", anchor="verdict")
+render_verdict_box(
+    cached(verdicts.verdicts, own, None, {}),
+    has_contract=not profile.contracts.is_empty(),
+)
+st.page_link(page_file("actions"), label="Every contract's verdict on the Actions page",
+             icon=":material/checklist:", query_params=link_params(filters))  # fmt: skip
 
 if not head.has_capacity and head.nhs_units + head.private_units == 0:
     st.info(

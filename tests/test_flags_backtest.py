@@ -20,6 +20,11 @@ week at every site; unit price £1,000. Low utilisation with a 2-week window (th
 
 So for low utilisation: 2 removed contracts, 1 hit, 1 miss, hit rate 50%, lead 2 weeks,
 £190,000 at stake, £192,000 paid until removal; 2 active contracts, 1 flagged.
+
+The answer key (as a synthetic world has one): RR1 and MM1 should be released, GG1 kept, LL1
+had a demand shortfall (route work to it), UU1 kept. Against it, low utilisation scores 4
+contracts (UU1 cannot be timed): 1 hit (RR1), 1 miss (MM1), 1 false alarm (LL1, a demand
+shortfall).
 """
 
 from __future__ import annotations
@@ -77,6 +82,13 @@ def _files() -> dict[str, str]:
         "unit_prices.csv": "service_line,activity_type,unit_price_gbp\nday_case,,1000\n",
         "capacity.csv": "\n".join(cap) + "\n",
         "activity_2020.csv": "\n".join(act) + "\n",
+        "answer_key.csv": "provider_code,delivery_ability,price_ratio,referral_propensity,"
+        "private_share,confounder,true_action,released,released_date,release_reason\n"
+        "RR1,0.2,1.1,0.9,0.1,none,release,true,2020-07-15,poor utilisation\n"
+        "MM1,0.5,1.1,0.9,0.1,none,release,true,2020-06-24,poor utilisation\n"
+        "GG1,0.9,1.1,0.9,0.1,none,keep,false,,\n"
+        "LL1,0.9,1.1,0.1,0.1,demand_shortfall,route,false,,\n"
+        "UU1,0.9,1.1,0.9,0.1,none,keep,false,,\n",
     }
 
 
@@ -239,3 +251,20 @@ def test_flags_page_shows_the_backtest(db_path: Path, db: Database) -> None:
     assert list(summary["rule_title"])[-1] == "Any rule"
     labels = [b.proto.label for b in at.get("download_button")]
     assert f"Download CSV ({expected.detail.height} rows)" in labels
+
+
+def test_each_rule_scored_against_the_answer_key(db: Database) -> None:
+    s = _row(backtest(db, rules=["low_utilisation"], params=LOW).summary, rule="low_utilisation")
+    assert (s["truth_contracts"], s["truth_hits"], s["truth_misses"]) == (4, 1, 1)
+    assert s["false_alarms"] == 1
+    assert s["false_alarm_confounders"] == "demand_shortfall 1"
+    detail = backtest(db, rules=["low_utilisation"], params=LOW).detail
+    assert _row(detail, contract_id="C-LL1")["true_action"] == "route"
+
+
+def test_without_an_answer_key_the_truth_columns_are_empty(tmp_path: Path) -> None:
+    from tests import hand_worked
+
+    s = backtest(Database(hand_worked.build(tmp_path))).summary
+    assert s["truth_contracts"].null_count() == s.height
+    assert s["false_alarms"].null_count() == s.height

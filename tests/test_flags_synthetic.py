@@ -33,7 +33,7 @@ def london_poor(reader: Database) -> set[str]:
         reader.query("SELECT provider_code FROM providers WHERE region = 'London'")["provider_code"]
     )
     poor = expected_poor_providers(SYNTHETIC_SEED) & london
-    assert len(poor) >= 5  # the generator builds eight
+    assert len(poor) >= 5  # the generator builds five (expensive and under-used)
     return poor
 
 
@@ -55,12 +55,41 @@ def test_every_provider_built_to_be_poor_has_a_low_utilisation_flag(
     assert expected_poor_providers(SYNTHETIC_SEED) <= _providers(flags, "low_utilisation")
 
 
-def test_providers_built_to_be_good_are_not_flagged_by_any_rule(flags: pl.DataFrame) -> None:
+def test_providers_built_to_be_good_are_not_flagged_for_their_level(
+    flags: pl.DataFrame, reader: Database
+) -> None:
+    """Good providers are never flagged for value for money or by the funnel. Low utilisation
+    may flag one only on a line of a few units (at this test scale a site's weekly capacity
+    can round up to 1 unit, and 0 or 1 units used is noise); SPC may see the fall of day case
+    in September that the published record has (over 40% in August, under 30% then)."""
     good = expected_good_providers(SYNTHETIC_SEED)
     assert good
-    assert not (good & set(flags["provider_code"])), flags.filter(
-        pl.col("provider_code").is_in(list(good))
-    ).select("rule", "provider_code", "explanation")
+    on_good = flags.filter(pl.col("provider_code").is_in(list(good)))
+    assert on_good.filter(pl.col("rule").is_in(["value_for_money", "funnel"])).is_empty()
+    for f in on_good.filter(pl.col("rule") == "low_utilisation").iter_rows(named=True):
+        weekly = reader.scalar(
+            "SELECT max(capacity_units) FROM utilisation_weekly WHERE provider_code = ? "
+            "AND service_line = ? AND week_start BETWEEN ? AND ?",
+            [f["provider_code"], f["service_line"], f["period_start"], f["period_end"]],
+        )
+        assert weekly <= 5, f["explanation"]
+
+
+def test_low_utilisation_alone_raises_false_alarms_on_the_confounders(
+    reader: Database,
+) -> None:
+    """On the 2020 world low utilisation no longer calls every removal with no false alarm:
+    it flags the demand-shortfall providers (capacity there, the NHS did not refer: route
+    work, do not release) and misses the expensive ones released for price."""
+    from capwatch.analytics.flags.backtest import backtest
+
+    s = backtest(reader, rules=["low_utilisation"]).summary.row(0, named=True)
+    assert s["false_alarms"] > 0
+    assert "demand_shortfall" in s["false_alarm_confounders"]
+    assert s["hits"] < s["removed_contracts"]
+    key = reader.query("SELECT provider_code, confounder FROM answer_key")
+    shortfall = set(key.filter(pl.col("confounder") == "demand_shortfall")["provider_code"])
+    assert shortfall <= _providers(compute_flags(reader, Filters()), "low_utilisation")
 
 
 def test_funnel_flags_only_poor_providers(flags: pl.DataFrame) -> None:

@@ -25,6 +25,8 @@ st.set_page_config(
 access = gate()  # sign-in first: nothing below runs for a visitor who may not see it
 
 PAGES = [
+    st.Page(page_file("actions"), title="Actions", url_path="actions",
+            icon=":material/checklist:"),
     st.Page(page_file("overview"), title="Overview", url_path="overview",
             icon=":material/dashboard:", default=True),
     st.Page(page_file("providers"), title="Providers", url_path="providers",

@@ -323,6 +323,11 @@ def render_backtest(filters: Filters, overrides: Overrides, *, key: str) -> None
             ),
             "active_contracts": "Active contracts",
             "active_flagged": "Active flagged",
+            "truth_contracts": "Contracts in the answer key",
+            "truth_hits": "Hits (answer key)",
+            "truth_misses": "Misses (answer key)",
+            "false_alarms": "False alarms (answer key)",
+            "false_alarm_confounders": "False alarms by confounder",
         },
     )
     st.subheader("Removed contracts: which rule called them, and when")

@@ -18,6 +18,14 @@ Per rule: hits (removed contracts it flagged before removal), misses, hit rate, 
 and longest, in whole weeks), and how many active contracts it flagged. The row `any` counts a
 removed contract as called when any rule flagged it, with the earliest first week.
 
+Against the answer key (the synthetic world's hidden truth, `answer_key`; a database of real
+returns has none): a contract whose true action is release or challenge should be flagged, one
+whose true action is route (capacity unused because the NHS referred little) or keep should
+not. Per rule: `truth_hits` (should be flagged, and was: before its release if it was
+released), `truth_misses`, `false_alarms` (flagged though it should not be), and which
+confounders those false alarms had (`false_alarm_confounders`, e.g. "demand_shortfall 5"). This
+module is the only reader of the answer key; the rules never see it.
+
 Limits of the replay: the data are as loaded today, cut at each week; corrections loaded after
 that week are not replayed. A contract whose status says removed but has no removal date cannot
 be timed and is left out (`outcome` = `removed_undated`).
@@ -40,6 +48,7 @@ from capwatch.analytics.flags.rules import Params, rule
 from capwatch.db import Database
 
 REMOVED, ACTIVE, UNDATED = "removed", "active", "removed_undated"
+SHOULD_FLAG = ("release", "challenge")  # true actions a flag rightly points at
 MAX_WARMUP_WEEKS = 26
 ANY_RULE = "any"
 
@@ -51,6 +60,8 @@ DETAIL_SCHEMA: dict[str, Any] = {
     "outcome": pl.String,
     "removed_date": pl.Date,
     "removal_reason": pl.String,
+    "true_action": pl.String,
+    "confounder": pl.String,
     "rule": pl.String,
     "rule_title": pl.String,
     "fired": pl.Boolean,
@@ -77,6 +88,11 @@ SUMMARY_SCHEMA: dict[str, Any] = {
     "contract_value_to_removal_gbp": pl.Float64,
     "active_contracts": pl.Int64,
     "active_flagged": pl.Int64,
+    "truth_contracts": pl.Int64,
+    "truth_hits": pl.Int64,
+    "truth_misses": pl.Int64,
+    "false_alarms": pl.Int64,
+    "false_alarm_confounders": pl.String,
 }
 
 
@@ -104,8 +120,9 @@ def contracts(db: Database, filters: Filters) -> pl.DataFrame:
                CASE WHEN c.removed_date IS NOT NULL THEN '{REMOVED}'
                     WHEN lower(trim(c.status)) = 'removed' THEN '{UNDATED}'
                     ELSE '{ACTIVE}' END AS outcome,
-               c.removed_date, c.removal_reason
+               c.removed_date, c.removal_reason, a.true_action, a.confounder
         FROM contracts c JOIN providers p USING (provider_code)
+        LEFT JOIN answer_key a USING (provider_code)
         WHERE {where}
         ORDER BY c.contract_id
         """,
@@ -209,6 +226,8 @@ def _any_rule(detail: pl.DataFrame) -> pl.DataFrame:
         "outcome",
         "removed_date",
         "removal_reason",
+        "true_action",
+        "confounder",
     ]
     earliest = (
         detail.sort("first_fired_week", nulls_last=True)
@@ -233,6 +252,7 @@ def _summary(detail: pl.DataFrame, names: list[str]) -> pl.DataFrame:
         removed = part.filter(pl.col("outcome") == REMOVED)
         hits = removed.filter(pl.col("fired"))
         active = part.filter(pl.col("outcome") == ACTIVE)
+        truth = _against_truth(part)
         rows.append(
             {
                 "rule": name,
@@ -247,9 +267,34 @@ def _summary(detail: pl.DataFrame, names: list[str]) -> pl.DataFrame:
                 "contract_value_to_removal_gbp": hits["contract_value_to_removal_gbp"].sum(),
                 "active_contracts": active.height,
                 "active_flagged": int(active["fired"].sum()),
+                **truth,
             }
         )
     return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
+
+
+def _against_truth(part: pl.DataFrame) -> dict[str, object]:
+    """One rule's firings (one row per contract) scored against the answer key; all None
+    where no contract has a true action (real data)."""
+    known = part.filter(pl.col("true_action").is_not_null() & (pl.col("outcome") != UNDATED))
+    if known.is_empty():
+        return dict.fromkeys(
+            ("truth_contracts", "truth_hits", "truth_misses", "false_alarms",
+             "false_alarm_confounders"),
+        )  # fmt: skip
+    should = pl.col("true_action").is_in(SHOULD_FLAG)
+    alarms = known.filter(~should & pl.col("fired"))
+    by_confounder = (
+        alarms.group_by("confounder").len().sort(["len", "confounder"], descending=[True, False])
+    )
+    return {
+        "truth_contracts": known.height,
+        "truth_hits": known.filter(should & pl.col("fired")).height,
+        "truth_misses": known.filter(should & ~pl.col("fired")).height,
+        "false_alarms": alarms.height,
+        "false_alarm_confounders": ", ".join(f"{c} {n}" for c, n in by_confounder.iter_rows())
+        or None,
+    }
 
 
 def _lookalikes(detail: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
@@ -322,4 +367,18 @@ def summary_lines(result: Backtest) -> list[str]:
             f"{r['rule_title']:<40} {r['hits']:>5} {r['misses']:>6} {rate:>8} {median:>11} "
             f"{longest:>7} {r['active_flagged']:>5} of {r['active_contracts']:<5}"
         )
+    if s.height and s["truth_contracts"][0] is not None:
+        should = s["truth_hits"][0] + s["truth_misses"][0]
+        lines += [
+            "",
+            f"Against the answer key ({s['truth_contracts'][0]} contracts, {should} of them "
+            "to release or challenge; the others to route work to or keep):",
+            f"{'rule':<40} {'hits':>5} {'misses':>6} {'false alarms':>12}  "
+            "false alarms by confounder",
+        ]
+        for r in s.iter_rows(named=True):
+            lines.append(
+                f"{r['rule_title']:<40} {r['truth_hits']:>5} {r['truth_misses']:>6} "
+                f"{r['false_alarms']:>12}  {r['false_alarm_confounders'] or '–'}"
+            )
     return lines

@@ -15,6 +15,7 @@ from capwatch.ui.context import cached
 from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.pack_button import pack_chooser
 from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
 from capwatch.ui.verdicts_view import ranked_table, uk_day, verdict_parameters
@@ -89,6 +90,12 @@ download_table(
         ),
     ),
 )
+# The contract review pack of a listed provider, at this week and these settings (audited).
+pack_chooser(
+    dict(zip(frame["provider_code"], frame["provider_name"], strict=True)),
+    filters, key="actions_pack", page="actions",
+    as_of=weeks[list(labels).index(as_of)], verdict_settings=overrides,
+)  # fmt: skip
 if rows:
     st.switch_page(
         page_file("provider_profile"),

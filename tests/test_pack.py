@@ -268,3 +268,18 @@ def test_the_verdict_section_and_selection(tiny: Path, tmp_path: Path, monkeypat
     none = make_pack(db, Filters(), "NB2", fmt="html", who="t", page="t",
                      audit_path=tmp_path / "a.jsonl")  # fmt: skip
     assert "No active contract at the as-of week, so no verdict." in none.content.decode()
+
+
+@needs_chromium
+def test_the_pdf_shows_the_providers_verdict(tiny: Path, rendered: dict[str, bytes]) -> None:
+    from capwatch.analytics import verdicts
+
+    row = verdicts.verdicts(Database(tiny), Filters()).row(
+        by_predicate=verdicts.pl.col("provider_code") == "NA1", named=True
+    )
+    text = " ".join(_text(rendered["first"]).split())
+    assert row["verdict_label"] in text
+    assert " ".join(row["sentence"].split()) in text
+    assert f"as of the week of {row['as_of_week'].day} {row['as_of_week']:%b %Y}" in text
+    for reason in row["reasons"]:
+        assert " ".join(reason["sentence"].split()) in text

@@ -245,40 +245,50 @@ def verdict_names() -> tuple[str, ...]:
     return tuple(getattr(module, "VERDICTS", ())) if module is not None else ()
 
 
-def verdict_frame(db: Database, filters: Filters) -> pl.DataFrame:
-    """Every active contract's verdict, made nationally: a verdict does not depend on who
-    looks (callers keep to the rows their scope may see)."""
+def verdict_frame(
+    db: Database,
+    filters: Filters,
+    as_of: date | None = None,
+    settings: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
+    """Every active contract's verdict at `as_of` (default: the last complete week), made
+    nationally: a verdict does not depend on who looks (callers keep to the rows their scope
+    may see)."""
     module = _verdicts_module()
     if module is None:
         raise PackError("verdicts are not available in this version of capwatch")
     national = replace(filters, scope_regions=None, providers=(), regions=(), groups=())
-    frame: pl.DataFrame = module.verdicts(db, national)
+    frame: pl.DataFrame = module.verdicts(db, national, as_of, settings)
     return frame
 
 
 def _verdict(
-    db: Database, filters: Filters, code: str
+    db: Database,
+    filters: Filters,
+    code: str,
+    as_of: date | None,
+    settings: Mapping[str, float] | None,
 ) -> tuple[Mapping[str, Any] | None, str | None, tuple[tuple[str, str], ...]]:
     """The provider's verdict row, why there is none, and the verdict settings used."""
     module = _verdicts_module()
     if module is None:
         return None, "Verdicts are not available in this version of capwatch.", ()
-    mine = verdict_frame(db, filters).filter(pl.col("provider_code") == code)
-    params = _verdict_params(module)
+    mine = verdict_frame(db, filters, as_of, settings).filter(pl.col("provider_code") == code)
+    params = _verdict_params(module, settings or {})
     if mine.is_empty():
         return None, "No active contract at the as-of week, so no verdict.", params
     return mine.row(0, named=True), None, params
 
 
-def _verdict_params(module: Any) -> tuple[tuple[str, str], ...]:
-    """The verdict parameters (name and default) when the module publishes them."""
+def _verdict_params(module: Any, settings: Mapping[str, float]) -> tuple[tuple[str, str], ...]:
+    """The verdict parameters (label and value used) when the module publishes them."""
     found = getattr(module, "PARAMS", None) or getattr(module, "VERDICT_PARAMS", None)
     if not found:
         return ()
     out: list[tuple[str, str]] = []
     for p in found:
         label = getattr(p, "label", None) or getattr(p, "key", None) or getattr(p, "name", "")
-        default = getattr(p, "default", "")
+        default = settings.get(str(getattr(p, "key", "")), getattr(p, "default", ""))
         out.append((str(label), f"{default:g}" if isinstance(default, float) else str(default)))
     return tuple(out)
 
@@ -296,9 +306,13 @@ def review_pack(
     filters: Filters,
     provider_code: str,
     params: Mapping[str, Mapping[str, object]] | None = None,
+    *,
+    as_of: date | None = None,
+    verdict_settings: Mapping[str, float] | None = None,
 ) -> ReviewPack:
     """Everything one provider's review pack shows, under the filters' period, service lines
-    and access scope (the region, group and provider filters are ignored, as on the profile).
+    and access scope (the region, group and provider filters are ignored, as on the profile);
+    the verdict as of `as_of` (default: the last complete week) with `verdict_settings`.
     """
     code = provider_code.strip().upper()
     known = u.provider_attributes(db, filters).filter(pl.col("provider_code") == code)
@@ -320,7 +334,7 @@ def review_pack(
         spc_chart_data(db, period, code, line, first, last) if line is not None else pl.DataFrame()
     )
     points, curve = funnel_data(db, peers, line, first, last) if line else (pl.DataFrame(),) * 2
-    verdict, note, verdict_params = _verdict(db, filters, code)
+    verdict, note, verdict_params = _verdict(db, filters, code, as_of, verdict_settings)
     return ReviewPack(
         provider_code=code,
         provider_name=profile.provider_name or code,

@@ -130,12 +130,14 @@ def _verdict(pack: ReviewPack) -> str:
         for r in reasons
     )
     first = v.get("first_signal_week")
+    as_of = v.get("as_of_week")
+    as_of_text = f" · as of the week of {uk_date(as_of)}" if isinstance(as_of, date) else ""
     return (
         '<div class="verdict">'
         f'<div class="label">{escape(str(v.get("verdict_label") or v.get("verdict")))}</div>'
         f'<div class="small">Contract {_cell(v.get("contract_id"))} · strength: '
         f"{_cell(v.get('strength'))} · first signal in the week of "
-        f"{uk_date(first) if isinstance(first, date) else '–'}</div>"
+        f"{uk_date(first) if isinstance(first, date) else '–'}{as_of_text}</div>"
         f'<div class="sentence">{escape(str(v.get("sentence") or ""))}</div>'
         '<div class="money">'
         f"<div>Saved per month if released<b>{gbp(v.get('saving_per_month_gbp'))}</b></div>"

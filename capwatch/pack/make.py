@@ -8,11 +8,11 @@ made. The access scope is the caller's `Filters.scope_regions`, applied by the a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -72,10 +72,13 @@ def make_pack(
     made: datetime | None = None,
     with_printer: Printer | None = None,
     audit_path: Path | None = None,
+    as_of: date | None = None,
+    verdict_settings: Mapping[str, float] | None = None,
 ) -> MadePack:
-    """One provider's pack under the filters (and their access scope), recorded in the audit
-    log. `PackError` when the provider is unknown or outside the scope."""
-    pack = review_pack(db, filters, provider_code)
+    """One provider's pack under the filters (and their access scope), its verdict as of
+    `as_of` with `verdict_settings`, recorded in the audit log. `PackError` when the provider
+    is unknown or outside the scope."""
+    pack = review_pack(db, filters, provider_code, as_of=as_of, verdict_settings=verdict_settings)
     return made_from(pack, fmt=fmt, who=who, page=page, made=made, with_printer=with_printer,
                      audit_path=audit_path)  # fmt: skip
 

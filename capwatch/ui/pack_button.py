@@ -8,6 +8,9 @@ a pack that cannot be audited is not handed over. Once made, a download button s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+
 import streamlit as st
 
 from capwatch.analytics.filters import Filters
@@ -20,8 +23,17 @@ from capwatch.ui.context import get_db
 PDF_MIME = "application/pdf"
 
 
-def pack_button(provider_code: str, filters: Filters, *, key: str, page: str) -> None:
-    """A button that makes the provider's review pack (PDF), then one that downloads it."""
+def pack_button(
+    provider_code: str,
+    filters: Filters,
+    *,
+    key: str,
+    page: str,
+    as_of: date | None = None,
+    verdict_settings: Mapping[str, float] | None = None,
+) -> None:
+    """A button that makes the provider's review pack (PDF), then one that downloads it; the
+    verdict as of `as_of` with `verdict_settings` (default: the last complete week, defaults)."""
     state = f"{key}_made"
     made = st.session_state.get(state)
     if isinstance(made, MadePack) and made.provider_code != provider_code:
@@ -33,7 +45,8 @@ def pack_button(provider_code: str, filters: Filters, *, key: str, page: str) ->
         who = access.email if access is not None else "unknown"
         try:
             with st.spinner("Printing the review pack ..."):
-                made = make_pack(get_db(), filters, provider_code, who=who, page=page)
+                made = make_pack(get_db(), filters, provider_code, who=who, page=page,
+                                 as_of=as_of, verdict_settings=verdict_settings)  # fmt: skip
         except AuditError:
             st.error("The pack could not be recorded in the audit log, so it was not made; "
                      "tell the maintainers.", icon=":material/error:")  # fmt: skip
@@ -51,3 +64,24 @@ def pack_button(provider_code: str, filters: Filters, *, key: str, page: str) ->
             key=f"{key}_download",
             icon=":material/download:",
         )
+
+
+def pack_chooser(
+    names: Mapping[str, str],
+    filters: Filters,
+    *,
+    key: str,
+    page: str,
+    as_of: date | None = None,
+    verdict_settings: Mapping[str, float] | None = None,
+) -> None:
+    """Pick one of the providers listed (code → name), then `pack_button` for it."""
+    if not names:
+        return
+    code = st.selectbox(
+        "Review pack of", list(names), key=f"{key}_provider",
+        format_func=lambda c: f"{c} · {names.get(c, '')}",
+    )  # fmt: skip
+    if code is not None:
+        pack_button(code, filters, key=key, page=page, as_of=as_of,
+                    verdict_settings=verdict_settings)  # fmt: skip

@@ -288,3 +288,9 @@ def test_a_verdict_does_not_depend_on_who_is_looking(synthetic_db: Path) -> None
         [national["as_of_week"][0] + timedelta(days=6)],
     )
     assert national.height == active
+
+
+def test_the_docs_parameter_table_is_the_parameters_own() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "verdicts.md").read_text("utf-8")
+    block = text.split("<!-- params:start -->\n")[1].split("<!-- params:end -->")[0]
+    assert block.strip() == describe().strip(), "refresh docs/verdicts.md from describe()"

@@ -1,4 +1,5 @@
-"""The audit trail: who signed in, downloaded a CSV or ran SQL, when, what and how many rows.
+"""The audit trail: who signed in, downloaded a CSV, ran SQL or made a review pack, when, what
+and how many rows.
 
 One JSON object per line in an append-only file (setting `audit_log`, `$CAPWATCH_AUDIT_LOG`,
 default `data/audit.jsonl`). Each record carries `prev`, the SHA-256 of the previous line's
@@ -31,7 +32,7 @@ from capwatch import config
 
 AUDIT_SETTING = "audit_log"
 GENESIS = "0" * 64
-ACTIONS: tuple[str, ...] = ("sign_in", "download", "sql")
+ACTIONS: tuple[str, ...] = ("sign_in", "download", "sql", "pack")
 _TAIL_CHUNK = 8192
 
 READ_SCHEMA: dict[str, Any] = {

@@ -16,6 +16,7 @@ import typer
 
 from capwatch import config
 from capwatch.errors import CapwatchError
+from capwatch.pack.command import pack as pack_command
 
 if TYPE_CHECKING:
     from capwatch.export import Format
@@ -478,7 +479,83 @@ def backtest(
         outputs.write_bytes(summary, csv_bytes(result.summary))
     for line in summary_lines(result):
         typer.echo(line)
+    _echo_verdict_backtest(config.resolve_db_path(db))
     typer.echo(f"wrote {result.detail.height:,} rows (contract × rule) to {out}")
+
+
+@app.command("verdicts")
+def verdicts_command(
+    out: Annotated[Path, typer.Option("--out", help="File to write, every field (.csv or .xlsx).")],
+    db: DbOption = None,
+    fmt: FormatOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Week to decide at (any day of it, YYYY-MM-DD); default the last complete week.",
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="Override a verdict parameter as KEY=VALUE (repeatable), e.g. release_below=0.12.",
+        ),
+    ] = None,
+) -> None:
+    """One verdict per active contract (release, challenge, route, keep, not enough data),
+    with its sentence, reasons and money, to CSV or Excel."""
+    from datetime import date
+
+    from capwatch.analytics.filters import Filters
+    from capwatch.analytics.verdicts import flat, headline, verdicts
+    from capwatch.analytics.verdicts.params import parse, resolve
+    from capwatch.db import Database
+    from capwatch.export import loads, provenance, write_frame
+
+    file_format = _file_format(fmt, out)
+    overrides = parse(param or [])
+    resolved = resolve(overrides)
+    week = None
+    if as_of is not None:
+        try:
+            week = date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise _fail(f"--as-of must be a date like 2020-09-21, got {as_of!r}") from None
+    reader = Database(config.resolve_db_path(db))
+    try:
+        found = verdicts(reader, Filters(), as_of=week, params=resolved)
+        data = loads(reader)
+    finally:
+        reader.close()
+    settings = "; ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    about = provenance(
+        "Verdicts: one decision per active contract",
+        rows=found.height,
+        filters=Filters().provenance(),
+        data=data,
+        extra=(
+            ("As of week", str(found["as_of_week"][0]) if found.height else "no data"),
+            ("Verdict settings", settings or "the defaults"),
+        ),
+    )
+    write_frame(flat(found), out, file_format, "verdicts", about)
+    typer.echo(f"wrote {found.height:,} verdicts to {out}. {headline(found)}")
+
+
+def _echo_verdict_backtest(db_path: Path) -> None:
+    """The verdicts' own backtest at default parameters (issue 26), after the rules'."""
+    from capwatch.analytics.verdicts.backtest import backtest_verdicts
+    from capwatch.analytics.verdicts.backtest import summary_lines as verdict_lines
+    from capwatch.db import Database
+
+    reader = Database(db_path)
+    try:
+        result = backtest_verdicts(reader)
+    finally:
+        reader.close()
+    for line in verdict_lines(result):
+        typer.echo(line)
 
 
 @app.command()
@@ -575,6 +652,10 @@ def one_line(message: str) -> str:
     joined with "; ", caret lines dropped."""
     lines = [line.strip() for line in message.splitlines()]
     return "; ".join(line for line in lines if line and set(line) != {"^"})
+
+
+# The review pack: its own module (capwatch.pack.command), imported lazily when it runs.
+app.command("pack")(pack_command)
 
 
 def main() -> None:

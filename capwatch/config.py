@@ -44,7 +44,7 @@ SETTINGS: tuple[Setting, ...] = (
         "audit_log",
         "CAPWATCH_AUDIT_LOG",
         "data/audit.jsonl",
-        "Append-only, hash-chained log of sign-ins, downloads and SQL queries.",
+        "Append-only, hash-chained log of sign-ins, downloads, SQL queries and review packs.",
     ),
     Setting(
         "sql_max_rows_shown",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from capwatch.analytics import dashboard
+from capwatch.analytics import dashboard, verdicts
 from capwatch.ui import charts, format
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_table
-from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
+from capwatch.ui.filters import PROFILE_KEY, current_filters, link_params, query_string
 from capwatch.ui.metrics import Metric, show_metrics
 from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
@@ -33,6 +33,11 @@ if filters.week_from and filters.week_to:
     st.caption(period + comparison)
 else:
     st.caption("Every loaded week.")
+
+with st.container(border=True):
+    st.markdown(f"**{verdicts.headline(cached(verdicts.verdicts, filters, None, {}))}**")
+    st.page_link(page_file("actions"), label="See every verdict, its money and evidence",
+                 icon=":material/checklist:", query_params=link_params(filters))  # fmt: skip
 
 if not now.has_capacity:
     st.info(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from capwatch.analytics import dashboard, diagnostics
+from capwatch.analytics import dashboard, diagnostics, verdicts
 from capwatch.analytics.flags.evidence import flags_for
 from capwatch.ui import charts, format, tables
 from capwatch.ui.context import cached
@@ -21,8 +21,10 @@ from capwatch.ui.download import download_table
 from capwatch.ui.filters import PROFILE_KEY, current_filters, filter_options, link_params
 from capwatch.ui.flags_view import render_flags
 from capwatch.ui.metrics import Metric, show_metrics
+from capwatch.ui.pack_button import pack_button
 from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
+from capwatch.ui.verdicts_view import render_verdict_box
 
 filters = current_filters()
 options = filter_options()
@@ -89,6 +91,14 @@ st.caption(
     f"{rank_text}"
 )
 
+st.subheader("Verdict", anchor="verdict")
+render_verdict_box(
+    cached(verdicts.verdicts, own, None, {}),
+    has_contract=not profile.contracts.is_empty(),
+)
+st.page_link(page_file("actions"), label="Every contract's verdict on the Actions page",
+             icon=":material/checklist:", query_params=link_params(filters))  # fmt: skip
+
 if not head.has_capacity and head.nhs_units + head.private_units == 0:
     st.info(
         "This provider has no capacity or activity in these weeks and service lines.",
@@ -111,6 +121,9 @@ show_metrics(
     ],
     per_row=3,
 )
+
+# The contract review pack: a printable PDF of this provider (scoped and audited).
+pack_button(code, filters, key="profile_pack", page="provider_profile")
 
 st.subheader("Flags")
 st.caption("Rules run with their default settings over these weeks and service lines.")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian's chromium for the browser tests, Debian's Java 17 for
+# Install what the tests need (Debian's chromium for the browser tests and the review pack,
+# poppler-utils for its preview, Debian's Java 17 for
 # the Spark tests, the `test` and `spark` extras) and run the whole suite: ruff, mypy (strict),
 # import-linter (the layers), then every pytest tier (quick, slow, browser and spark; a bare
 # `pytest` runs the quick tier only). Extra arguments go to pytest (a later `-m` replaces the
@@ -13,6 +14,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "Installing Debian's chromium for the browser tests ..."
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v pdftoppm >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "Installing Debian's poppler-utils (pdftoppm) for the review pack preview ..."
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq poppler-utils >/dev/null
 fi
 
 if ! command -v java >/dev/null 2>&1; then

@@ -81,6 +81,7 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
         "sql",
         "schema",
         "migrate",
+        "pack",
     ],
 )
 def test_every_command_in_the_readme_has_help(command: str) -> None:

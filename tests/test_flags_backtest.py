@@ -128,7 +128,9 @@ def test_a_removed_contract_called_two_weeks_ahead(db: Database) -> None:
     assert r["fired"] is True
     assert (r["first_fired_week"], r["data_to"]) == (W[3], date(2020, 6, 28))
     assert (r["lead_days"], r["lead_weeks"], r["weeks_fired"], r["flags"]) == (17, 2, 3, 1)
-    assert r["money_at_stake_gbp"] == pytest.approx(190_000)
+    # unused 2 × 95 units × £1,000 = £190,000, capped at the contract's worth over the same
+    # 2 weeks: 14 days × £365,000 × 12 / 365 = £168,000 (money at stake never exceeds it)
+    assert r["money_at_stake_gbp"] == pytest.approx(168_000)
     assert r["contract_value_to_removal_gbp"] == pytest.approx(16 * 12_000)
     assert "RR1 (Red Clinic) used 5% of its contracted day-case capacity" in r["explanation"]
 
@@ -139,7 +141,7 @@ def test_the_replay_uses_only_the_data_up_to_each_week(db: Database) -> None:
     assert "RR1" not in set(up_to_w3["provider_code"])
     up_to_w4 = compute_flags(db, Filters(week_to=W[3]), rules=["low_utilisation"], params=LOW)
     flag = _row(up_to_w4, provider_code="RR1")
-    assert flag["money_at_stake_gbp"] == pytest.approx(190_000)
+    assert flag["money_at_stake_gbp"] == pytest.approx(168_000)  # capped: see the test above
     # on all the data RR1's worst window is later (W6–W7), after the removal
     everything = compute_flags(db, Filters(), rules=["low_utilisation"], params=LOW)
     assert _row(everything, provider_code="RR1")["period_end"] == date(2020, 7, 19)
@@ -180,7 +182,9 @@ def test_summary_per_rule(db: Database) -> None:
     assert (low["removed_contracts"], low["hits"], low["misses"]) == (2, 1, 1)
     assert low["hit_rate"] == pytest.approx(0.5)
     assert (low["median_lead_weeks"], low["longest_lead_weeks"]) == (2, 2)
-    assert low["money_at_stake_gbp"] == pytest.approx(190_000)
+    assert low["money_at_stake_gbp"] == pytest.approx(
+        168_000
+    )  # capped at 2 weeks of contract value
     assert low["contract_value_to_removal_gbp"] == pytest.approx(192_000)
     assert (low["active_contracts"], low["active_flagged"]) == (2, 1)  # C-UU1 in neither
     anyrule = _row(s, rule="any")

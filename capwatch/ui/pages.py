@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from capwatch.access import Access
-from capwatch.analytics import dashboard, diagnostics
+from capwatch.analytics import dashboard, diagnostics, verdicts
 from capwatch.analytics.flags.evidence import flag_run_for
 
 
@@ -59,6 +59,20 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
+    PageSpec(
+        name="actions",
+        title="Actions",
+        icon=":material/checklist:",
+        audience=EVERYONE,
+        analytics=verdicts.verdicts,
+        summary=(
+            "One decision per active contract as of a week: release, challenge, route work to it"
+            " or keep (or not enough data), with the money a month, its strength, the reasons "
+            "and the week its signal first held; a plain headline sentence; each row opens the "
+            "provider's profile at its verdict; verdict settings adjustable; the verdict backtest."
+        ),
+        downloads=True,
+    ),
     PageSpec(
         name="overview",
         title="Overview",
@@ -191,7 +205,8 @@ PAGES: tuple[PageSpec, ...] = (
     ),
 )
 
-DEFAULT = PAGES[0]
+DEFAULT = next(p for p in PAGES if p.name == "overview")
+"""The page served at `/` (Actions is first in the navigation, the Overview opens the app)."""
 """Served at the app's root `/` (and at `/overview`, the path the README gives)."""
 
 

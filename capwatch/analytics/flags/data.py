@@ -117,6 +117,15 @@ def load(db: Database, filters: Filters) -> FlagData:
         [weeks[0], weeks[-1]],
     )
     provider_week = ["provider_code", "week_start"]
+    # Clip every rule to the contract's own dates: a provider holding a contract is read only
+    # in the weeks the contract covers (contract_weekly stops the day before a removal).
+    contracted = db.query("SELECT DISTINCT provider_code FROM contracts")["provider_code"]
+    weekly = pl.concat(
+        [
+            weekly.join(contract.select(provider_week), on=provider_week, how="semi"),
+            weekly.filter(~pl.col("provider_code").is_in(contracted.implode())),
+        ]
+    ).sort(["week_start", "site_code", "service_line"])
     weekly = (
         weekly.with_columns(pl.col(c).cast(pl.Float64) for c in MEASURE_COLUMNS[:-1])
         .join(contract, on=provider_week, how="left")

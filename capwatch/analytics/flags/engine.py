@@ -47,7 +47,18 @@ class FlagRun:
     notes: tuple[str, ...]
 
 
+def _capped(flags: pl.DataFrame) -> pl.DataFrame:
+    """Money at stake never above what the contract was worth over the flag's period (where
+    the subject has contract value: a provider without a contract keeps its unused cost)."""
+    return flags.with_columns(
+        money_at_stake_gbp=pl.when(pl.col("contract_value_gbp") > 0)
+        .then(pl.min_horizontal("money_at_stake_gbp", "contract_value_gbp"))
+        .otherwise(pl.col("money_at_stake_gbp"))
+    )
+
+
 def _sorted(flags: pl.DataFrame) -> pl.DataFrame:
+    flags = _capped(flags)
     return flags.sort(
         ["money_at_stake_gbp", "rule", "subject_code"],
         descending=[True, False, False],

@@ -1,0 +1,99 @@
+"""The Actions page (and the verdict on the profile and Overview) through `AppTest`, on the
+small synthetic world; counts checked against plain SQL over `contracts`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from capwatch import config
+from capwatch.analytics.filters import Filters
+from capwatch.analytics.verdicts import VERDICT_LABELS, headline, verdicts
+from capwatch.db import Database
+from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+
+APP = str(ENTRY_SCRIPT)
+
+
+@pytest.fixture
+def db_env(synthetic_db: Path) -> Iterator[Path]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DB_ENV_VAR, str(synthetic_db))
+        yield synthetic_db
+
+
+def _app(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _active_at_last_week(db: Database) -> int:
+    """Contracts active for the whole last complete week, by plain SQL."""
+    last_day = db.scalar("SELECT max(activity_date) FROM activity_daily")
+    last_week = last_day - timedelta(days=(last_day.weekday() + 1) % 7 + 6)
+    return int(
+        db.scalar(
+            "SELECT count(*) FROM contracts WHERE start_date <= ? AND end_date >= ? "
+            "AND (removed_date IS NULL OR removed_date > ?)",
+            [last_week + timedelta(days=6), last_week, last_week + timedelta(days=6)],
+        )
+    )
+
+
+def test_actions_counts_headline_table_and_downloads(db_env: Path) -> None:
+    at = _app(page_file("actions"))
+    db = Database(db_env)
+    counts = {m.label: int(m.value) for m in at.metric}
+    assert list(counts) == list(VERDICT_LABELS.values())
+    assert sum(counts.values()) == _active_at_last_week(db)
+    assert any(headline(verdicts(db, Filters())) in m.value for m in at.markdown)
+    table = at.dataframe(key="actions_table").value
+    assert len(table) == sum(counts.values())
+    assert list(table.columns[:5]) == [
+        "verdict_label",
+        "provider_name",
+        "provider_code",
+        "saving_per_month_gbp",
+        "at_stake_gbp",
+    ]
+    assert all("#verdict" in link and "p=" in link for link in table["profile"])
+    labels = [b.label for b in at.get("download_button")]
+    assert any(label.startswith("Download CSV") for label in labels)
+
+
+def test_actions_in_a_region_lists_only_it_with_the_national_verdicts(db_env: Path) -> None:
+    db = Database(db_env)
+    national = verdicts(db, Filters())
+    region = national["region"].value_counts(sort=True)["region"][0]
+    at = _app(page_file("actions"), region=region, line="day_case")
+    table = at.dataframe(key="actions_table").value
+    expected = national.filter(national["region"] == region)
+    assert sorted(table["provider_code"]) == sorted(expected["provider_code"])
+    got = dict(zip(table["provider_code"], table["verdict_label"], strict=True))
+    assert got == dict(zip(expected["provider_code"], expected["verdict_label"], strict=True))
+
+
+def test_an_as_of_week_in_the_link_is_used_and_a_bad_one_is_refused(db_env: Path) -> None:
+    at = _app(page_file("actions"), asof="2020-07-06")
+    assert at.selectbox(key="actions_as_of").value == "2020-07-06"
+    at = _app(page_file("actions"), asof="2031-01-06")
+    assert any("outside the data" in w.value for w in at.warning)
+
+
+def test_the_profile_shows_the_verdict_and_the_overview_the_headline(db_env: Path) -> None:
+    db = Database(db_env)
+    first = verdicts(db, Filters()).row(0, named=True)
+    at = _app(page_file("provider_profile"), p=first["provider_code"])
+    assert any(first["sentence"] in m.value for m in at.markdown)
+    at = _app(page_file("overview"))
+    assert any(headline(verdicts(db, Filters())) in m.value for m in at.markdown)

@@ -272,3 +272,18 @@ def test_without_an_answer_key_the_truth_columns_are_empty(tmp_path: Path) -> No
     s = backtest(Database(hand_worked.build(tmp_path))).summary
     assert s["truth_contracts"].null_count() == s.height
     assert s["false_alarms"].null_count() == s.height
+
+
+def test_rules_read_a_contract_only_within_its_dates(db: Database) -> None:
+    """MM1 was removed on 24 Jun: contract_weekly stops on 23 Jun, so the rules read its
+    weeks of 1, 8, 15 and 22 Jun and none after, although capacity was sent to 13 Jul."""
+    from capwatch.analytics.filters import Filters
+    from capwatch.analytics.flags.data import load
+
+    weekly = load(db, Filters()).weekly
+    weeks = sorted(set(weekly.filter(pl.col("provider_code") == "MM1")["week_start"]))
+    assert weeks == W[:4]
+    assert db.scalar("SELECT count(*) FROM capacity WHERE site_code = 'MM101'") == 7
+    flags = compute_flags(db, Filters())
+    ends = flags.filter(pl.col("provider_code") == "MM1")["period_end"].drop_nulls()
+    assert all(end <= W[3] + timedelta(days=6) for end in ends)

@@ -117,3 +117,20 @@ def test_flags_page_shows_active_contracts_by_default_removed_one_click_away(
     )["provider_code"]
     shown_removed = set(everything.loc[everything["contract_status"] == "Removed", "provider_code"])
     assert shown_removed <= set(removed)
+
+
+def test_a_flag_named_in_the_url_opens_with_its_evidence(db_env: Path) -> None:
+    at = _app(page_file("flags"))
+    table = at.dataframe(key="flags:table").value
+    assert len(table) > 1
+    first_link = at.query_params.get("flag")
+    assert first_link  # the selected (first) flag is in the URL
+    from capwatch.analytics.flags.evidence import flag_run_with_status
+    from capwatch.ui.flags_view import flag_id
+
+    flags = flag_run_with_status(Database(db_env), Filters()).flags
+    active = flags.filter(flags["contract_status"] != "removed")
+    second = active.row(1, named=True)
+    at = _app(page_file("flags"), flag=flag_id(second))
+    assert at.query_params.get("flag") == flag_id(second)
+    assert any(second["explanation"] in m.value for m in at.markdown)

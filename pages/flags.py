@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from capwatch.analytics.flags import RULES
-from capwatch.analytics.flags.evidence import flag_run_for
+from capwatch.analytics.flags.evidence import flag_run_with_status
 from capwatch.ui.context import cached
 from capwatch.ui.filters import current_filters
 from capwatch.ui.flags_view import render_backtest, render_flags, render_notes, rule_parameters
@@ -21,7 +21,7 @@ st.caption(
 
 overrides = rule_parameters(key="flags")
 with st.spinner("Running the rules…"):
-    run = cached(flag_run_for, filters, overrides)
+    run = cached(flag_run_with_status, filters, overrides)
 render_notes(run.notes)
 render_flags(run.flags, key="flags", filters=filters)
 

@@ -97,3 +97,40 @@ def test_the_profile_shows_the_verdict_and_the_overview_the_headline(db_env: Pat
     assert any(first["sentence"] in m.value for m in at.markdown)
     at = _app(page_file("overview"))
     assert any(headline(verdicts(db, Filters())) in m.value for m in at.markdown)
+
+
+def test_flags_page_shows_active_contracts_by_default_removed_one_click_away(
+    db_env: Path,
+) -> None:
+    at = _app(page_file("flags"))
+    table = at.dataframe(key="flags:table").value
+    assert set(table["contract_status"]) <= {"Active", "No contract"}
+    caption = " ".join(c.value for c in at.caption)
+    assert "Money at stake per rule" in caption and "not added up" in caption
+    at.toggle(key="flags:active_only").set_value(False).run()
+    assert not at.exception
+    everything = at.dataframe(key="flags:table").value
+    assert "Removed" in set(everything["contract_status"])
+    # the removed contracts' flags, by plain SQL: providers whose only contracts were removed
+    removed = Database(db_env).query(
+        "SELECT provider_code FROM contracts GROUP BY 1 HAVING bool_and(removed_date IS NOT NULL)"
+    )["provider_code"]
+    shown_removed = set(everything.loc[everything["contract_status"] == "Removed", "provider_code"])
+    assert shown_removed <= set(removed)
+
+
+def test_a_flag_named_in_the_url_opens_with_its_evidence(db_env: Path) -> None:
+    at = _app(page_file("flags"))
+    table = at.dataframe(key="flags:table").value
+    assert len(table) > 1
+    first_link = at.query_params.get("flag")
+    assert first_link  # the selected (first) flag is in the URL
+    from capwatch.analytics.flags.evidence import flag_run_with_status
+    from capwatch.ui.flags_view import flag_id
+
+    flags = flag_run_with_status(Database(db_env), Filters()).flags
+    active = flags.filter(flags["contract_status"] != "removed")
+    second = active.row(1, named=True)
+    at = _app(page_file("flags"), flag=flag_id(second))
+    assert at.query_params.get("flag") == flag_id(second)
+    assert any(second["explanation"] in m.value for m in at.markdown)

@@ -272,3 +272,53 @@ def test_without_an_answer_key_the_truth_columns_are_empty(tmp_path: Path) -> No
     s = backtest(Database(hand_worked.build(tmp_path))).summary
     assert s["truth_contracts"].null_count() == s.height
     assert s["false_alarms"].null_count() == s.height
+
+
+def test_rules_read_a_contract_only_within_its_dates(db: Database) -> None:
+    """MM1 was removed on 24 Jun: contract_weekly stops on 23 Jun, so the rules read its
+    weeks of 1, 8, 15 and 22 Jun and none after, although capacity was sent to 13 Jul."""
+    from capwatch.analytics.filters import Filters
+    from capwatch.analytics.flags.data import load
+
+    weekly = load(db, Filters()).weekly
+    weeks = sorted(set(weekly.filter(pl.col("provider_code") == "MM1")["week_start"]))
+    assert weeks == W[:4]
+    assert db.scalar("SELECT count(*) FROM capacity WHERE site_code = 'MM101'") == 7
+    flags = compute_flags(db, Filters())
+    ends = flags.filter(pl.col("provider_code") == "MM1")["period_end"].drop_nulls()
+    assert all(end <= W[3] + timedelta(days=6) for end in ends)
+
+
+def test_an_all_lines_flag_does_not_change_with_a_line_filter(tmp_path: Path) -> None:
+    """Value for money is a flag on the whole contract: with a day-case filter it still reads
+    both lines. One provider, contract £73,000 a month (£2,400 a day, £16,800 a week); a week
+    of day case (10 NHS units at £100) and outpatients (20 NHS units at £50): NHS value £2,000,
+    so £14,800 paid above it, whatever the line filter."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        "providers.csv": "provider_code,provider_name,group,region\nVV1,Violet,Violet,London\n",
+        "sites.csv": "site_code,provider_code,site_name,region\nVV101,VV1,Violet One,London\n",
+        "contracts.csv": "contract_id,provider_code,start_date,end_date,monthly_value_gbp\n"
+        "C-VV1,VV1,2020-06-01,2020-06-07,73000\n",
+        "unit_prices.csv": "service_line,activity_type,unit_price_gbp\n"
+        "day_case,,100\noutpatients,,50\n",
+        "capacity.csv": "site_code,service_line,week_start,capacity_units\n"
+        "VV101,day_case,2020-06-01,100\nVV101,outpatients,2020-06-01,100\n",
+        "activity.csv": "site_code,service_line,activity_date,funding,units\n"
+        "VV101,day_case,2020-06-01,nhs,10\nVV101,outpatients,2020-06-07,nhs,20\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    path = tmp_path / "vfm.duckdb"
+    assert ingest([folder], path).ok
+    db = Database(path)
+    rule = ["value_for_money"]
+    both = compute_flags(db, Filters(), rules=rule)
+    day_case = compute_flags(db, Filters(service_lines=("day_case",)), rules=rule)
+    assert both.height == day_case.height == 1
+    for flags in (both, day_case):
+        r = flags.row(0, named=True)
+        assert r["contract_value_gbp"] == pytest.approx(16_800)
+        assert r["nhs_units"] == 30
+        assert r["money_at_stake_gbp"] == pytest.approx(14_800)

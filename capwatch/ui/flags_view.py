@@ -39,6 +39,7 @@ _SEVERITY_COLOURS = {"high": "red", "medium": "orange", "low": "gray"}
 _SHOWN = (
     "severity",
     "rule_title",
+    "contract_status",
     "provider_code",
     "provider_name",
     "site_code",
@@ -161,10 +162,26 @@ def _filtered(flags: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
+FLAG_URL_KEY = "flag"
+
+
+def flag_id(flag: dict[str, Any]) -> str:
+    """A flag's name in the URL: rule, subject, line and first week (stable across runs)."""
+    return "~".join(
+        str(flag.get(k) or "") for k in ("rule", "subject_code", "service_line", "period_start")
+    )
+
+
 def _table(shown: pl.DataFrame, key: str) -> int:
-    """The table of flags; returns the index of the selected row (the first if none)."""
-    table = shown.select(_SHOWN).with_columns(
+    """The table of flags; returns the index of the selected row (else the flag named in the
+    URL, else the first)."""
+    table = shown.select(c for c in _SHOWN if c in shown.columns).with_columns(
         pl.col("severity").str.to_titlecase(),
+        *(
+            [pl.col("contract_status").str.to_titlecase()]
+            if "contract_status" in shown.columns
+            else []
+        ),
         pl.col("site_code").fill_null("all sites"),
         pl.col("service_line")
         .map_elements(format.line_label, return_dtype=pl.String)
@@ -179,6 +196,7 @@ def _table(shown: pl.DataFrame, key: str) -> int:
         overrides={
             "severity": st.column_config.TextColumn("Severity", width="small"),
             "rule_title": "Rule",
+            "contract_status": st.column_config.TextColumn("Contract", width="small"),
             "provider_code": "Provider",
             "provider_name": "Name",
             "period_start": st.column_config.DateColumn("From", format="D MMM YYYY"),
@@ -190,7 +208,11 @@ def _table(shown: pl.DataFrame, key: str) -> int:
         },
     )
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    return int(rows[0]) if rows else 0
+    if rows:
+        return int(rows[0])
+    linked = st.query_params.get(FLAG_URL_KEY, "")
+    ids = [flag_id(r) for r in shown.iter_rows(named=True)]
+    return ids.index(linked) if linked in ids else 0
 
 
 def evidence_of(flag: dict[str, Any], filters: Filters) -> Evidence:
@@ -212,18 +234,35 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
     if flags.is_empty():
         st.success("No flags under these filters and rule settings.", icon=":material/check:")
         return
+    if "contract_status" in flags.columns and st.toggle(
+        "Active contracts only",
+        value=True,
+        key=f"{key}:active_only",
+        help="Flags on contracts already removed are hidden; switch off to see them.",
+    ):
+        flags = flags.filter(pl.col("contract_status") != "removed")
+    if flags.is_empty():
+        st.success("No flags on active contracts.", icon=":material/check:")
+        return
     shown = _filtered(flags, key)
-    money = float(shown["money_at_stake_gbp"].sum())
+    per_rule = (
+        shown.group_by("rule_title")
+        .agg(pl.col("money_at_stake_gbp").sum())
+        .sort("money_at_stake_gbp", descending=True)
+    )
     st.caption(
         f"{shown.height:,} of {flags.height:,} flags on {shown['provider_code'].n_unique()} "
-        f"providers; {format.gbp(money, short=True)} at stake summed over the flags shown "
-        "(flags on the same provider overlap). Select a row to see its evidence."
+        "providers. Money at stake per rule (rules overlap, so these are not added up): "
+        + "; ".join(f"{r} {format.gbp(m, short=True)}" for r, m in per_rule.iter_rows())
+        + ". Select a row to see its evidence."
     )
     if shown.is_empty():
         st.info("No flags match the rule and severity chosen.", icon=":material/filter_alt_off:")
         return
     index = min(_table(shown, key), shown.height - 1)
     flag = shown.row(index, named=True)
+    if key == "flags":  # the Flags page: the selected flag goes in the URL, for a shared link
+        st.query_params[FLAG_URL_KEY] = flag_id(flag)
     with st.container(border=True):
         colour = _SEVERITY_COLOURS.get(flag["severity"], "gray")
         st.markdown(

@@ -20,7 +20,7 @@ capacity value are not apportioned to anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
@@ -45,6 +45,14 @@ class FlagData:
     @property
     def scoped(self) -> pl.DataFrame:
         return self.weekly.filter(pl.col("in_scope"))
+
+    @property
+    def scoped_all_lines(self) -> pl.DataFrame:
+        """The rows in scope whatever the service-line filter says: for flags on a whole
+        contract ("all lines"), since contract value is not split by line."""
+        if "in_scope_all_lines" not in self.weekly.columns:
+            return self.scoped
+        return self.weekly.filter(pl.col("in_scope_all_lines"))
 
     @cached_property
     def provider_details(self) -> dict[str, dict[str, Any]]:
@@ -79,6 +87,7 @@ _EMPTY_WEEKLY = {
     "service_line": pl.String,
     **dict.fromkeys(MEASURE_COLUMNS, pl.Float64),
     "in_scope": pl.Boolean,
+    "in_scope_all_lines": pl.Boolean,
 }
 
 
@@ -99,15 +108,17 @@ def load(db: Database, filters: Filters) -> FlagData:
     if not weeks:
         return FlagData(pl.DataFrame(schema=_EMPTY_WEEKLY), weeks, providers)
     scope, params = filters.where()
+    whole, whole_params = replace(filters, service_lines=()).where()
     weekly = db.query(
         f"""
         SELECT week_start, site_code, site_name, provider_code, service_line,
                capacity_units, nhs_units, private_units, capacity_value_gbp, nhs_value_gbp,
-               unused_capacity_cost_gbp, coalesce({scope}, FALSE) AS in_scope
+               unused_capacity_cost_gbp, coalesce({scope}, FALSE) AS in_scope,
+               coalesce({whole}, FALSE) AS in_scope_all_lines
         FROM utilisation_weekly
         WHERE provider_code IS NOT NULL AND week_start BETWEEN ? AND ?
         """,
-        [*params, weeks[0], weeks[-1]],
+        [*params, *whole_params, weeks[0], weeks[-1]],
     )
     contract = db.query(
         """

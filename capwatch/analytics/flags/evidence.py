@@ -37,6 +37,7 @@ __all__ = [
     "backtest_for",
     "evidence_for",
     "flag_run_for",
+    "flag_run_with_status",
     "flags_for",
     "funnel_data",
     "nested",
@@ -57,6 +58,28 @@ def nested(overrides: Overrides) -> dict[str, dict[str, Value]]:
 def flag_run_for(db: Database, filters: Filters, overrides: Overrides = ()) -> FlagRun:
     """`run_flags` (flags and notes) with hashable parameter overrides."""
     return run_flags(db, filters, params=nested(overrides))
+
+
+def flag_run_with_status(db: Database, filters: Filters, overrides: Overrides = ()) -> FlagRun:
+    """`flag_run_for` with a `contract_status` column: "active" when the flag's provider holds
+    a contract not removed, else "removed" (or "no contract"), for the Flags page's default
+    of active contracts only."""
+    run = flag_run_for(db, filters, overrides)
+    status = db.query(
+        """
+        SELECT p.provider_code,
+               CASE WHEN count(c.contract_id) = 0 THEN 'no contract'
+                    WHEN bool_or(c.removed_date IS NULL
+                                 AND coalesce(lower(trim(c.status)), '') <> 'removed')
+                    THEN 'active' ELSE 'removed' END AS contract_status
+        FROM providers p LEFT JOIN contracts c USING (provider_code)
+        GROUP BY p.provider_code
+        """
+    )
+    flags = run.flags.join(status, on="provider_code", how="left").with_columns(
+        pl.col("contract_status").fill_null("no contract")
+    )
+    return FlagRun(flags, run.notes)
 
 
 def flags_for(db: Database, filters: Filters, overrides: Overrides = ()) -> pl.DataFrame:

@@ -41,15 +41,21 @@ def severity(times: float | None, multiple: float) -> str:
 def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
     """Contract value per NHS unit above `multiple` × the reference price of that NHS work.
 
-    Reference price = NHS units at unit prices ÷ NHS units (weighted by the NHS activity mix),
-    so the test is contract value > multiple × NHS value. With no NHS units the contract bought
-    nothing: it is flagged, with the capacity-weighted price as the reference.
+    A flag on the whole contract: it reads every service line in scope whatever the
+    service-line filter (contract value is not split by line), so a line filter leaves it as
+    it is (a line filter only picks which providers are looked at: those with that line).
+    Reference price = NHS units at unit prices ÷ NHS units (weighted by the NHS
+    activity mix), so the test is contract value > multiple × NHS value. With no NHS units the
+    contract bought nothing: it is flagged, with the capacity-weighted price as the reference.
     """
     if not data.weeks:
         return empty_flags()
     multiple = float(p["multiple"])
     per = (
-        data.scoped.group_by("provider_code")
+        data.scoped_all_lines.filter(
+            pl.col("provider_code").is_in(data.scoped["provider_code"].unique().implode())
+        )
+        .group_by("provider_code")
         .agg(pl.col(c).sum() for c in MEASURE_COLUMNS)
         .filter(
             (pl.col("contract_value_gbp") > 0)

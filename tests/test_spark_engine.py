@@ -339,8 +339,9 @@ def _stored(database: Path) -> dict[str, object]:
     for r in schema.RELATIONS:
         if r.name == "load_log":
             continue
-        # when a load ran differs from run to run; everything else must not
-        kept = [c.name for c in r.columns if c.type != "TIMESTAMP"]
+        # when a load ran, and the folder a rejected file sat in, differ from run to run;
+        # everything else must not
+        kept = [c.name for c in r.columns if c.type != "TIMESTAMP" and c.name != "file_path"]
         select = ", ".join(schema.quote(c) for c in kept)
         out[r.name] = store.query(f"SELECT {select} FROM {r.name} ORDER BY ALL").rows()
     out["load_log"] = store.query(

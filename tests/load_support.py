@@ -91,7 +91,7 @@ def expected_headline(
     return {
         "Capacity contracted": f"{format.units(capacity)} units",
         "Utilisation": format.pct(nhs / capacity),
-        "Unused capacity cost": format.gbp(unused),
+        "Unused capacity cost": format.gbp_compact(unused),
     }
 
 

@@ -86,7 +86,7 @@ def test_headline_figures_equal_sql(app_server: AppServer, browser_page: Page) -
     )
     assert _metric(page, "Capacity contracted") == f"{format.units(capacity)} units"
     assert _metric(page, "Utilisation") == format.pct(nhs / capacity)
-    assert _metric(page, "Unused capacity cost") == format.gbp(unused)
+    assert _metric(page, "Unused capacity cost") == format.gbp_compact(unused)
     assert "region=London" in page.url
 
 

@@ -27,7 +27,10 @@ from capwatch.synthetic import generate
 pytestmark = pytest.mark.slow  # kills and races real load processes
 
 SCALE = 0.2  # about 200,000 activity rows: a load of a few seconds
-REFERENCE_FILES = ("providers", "sites", "contracts", "unit_prices", "capacity")
+# Everything but activity: the before-state holds these, the loads under test add activity.
+REFERENCE_FILES = (
+    "providers", "sites", "contracts", "unit_prices", "capacity", "demand", "answer_key",
+)  # fmt: skip
 DB_NAME = "capacity.duckdb"
 WAIT_S = 60.0
 

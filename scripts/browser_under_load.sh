@@ -3,6 +3,8 @@
 # busy-loop per core in the background (stopped on exit), then pytest, RUNS times.
 #   bash scripts/browser_under_load.sh                       # the whole browser tier, 3 runs
 #   RUNS=2 bash scripts/browser_under_load.sh tests/test_auth_browser.py -k sql
+#   WHOLE_SUITE=1 bash scripts/browser_under_load.sh         # scripts/test.sh (every tier), 3 runs
+#   LOADERS=0 WHOLE_SUITE=1 bash scripts/browser_under_load.sh   # no busy loops of its own
 # Extra arguments go to pytest (default: the browser tier of tests/). Exits non-zero on the
 # first failing run.
 set -euo pipefail
@@ -18,8 +20,13 @@ for _ in $(seq "$LOADERS"); do
 done
 echo "load: $LOADERS busy loops (pids ${pids[*]})"
 args=("$@")
-if [ ${#args[@]} -eq 0 ]; then args=(tests/); fi
 for run in $(seq "$RUNS"); do
-    echo "== run $run of $RUNS (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-    python -m pytest -q -p no:cacheprovider -m browser "${args[@]}"
+    echo "== run $run of $RUNS (load average: $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S))"
+    if [ "${WHOLE_SUITE:-0}" = 1 ]; then
+        bash scripts/test.sh "${args[@]}"
+    else
+        if [ ${#args[@]} -eq 0 ]; then args=(tests/); fi
+        python -m pytest -q -p no:cacheprovider -m browser "${args[@]}"
+    fi
+    echo "== run $run passed (load average: $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S))"
 done

@@ -27,6 +27,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +213,6 @@ def _call(analytics: Callable[..., object], args: dict[str, Any], filters: Any) 
 
 def bench_pages(scale: float, runs: int) -> dict[str, Any]:
     """Uncached analytics of each page, as the page calls them, over varied filters."""
-    from capwatch.analytics import dashboard
     from capwatch.db import Database
     from capwatch.ui.pages import PAGES
 
@@ -224,7 +224,7 @@ def bench_pages(scale: float, runs: int) -> dict[str, Any]:
     pages: dict[str, Callable[[Any], object]] = {
         p.name: functools.partial(_call, p.analytics, args)
         for p in PAGES
-        if p.analytics is not None and p.analytics.__module__ == dashboard.__name__
+        if p.analytics is not None
     }
     out: dict[str, Any] = {}
     for page, call in pages.items():
@@ -252,6 +252,83 @@ def bench_flags(scale: float, repeats: int) -> dict[str, Any]:
         flags = compute_flags(db, Filters())
         samples.append((time.perf_counter() - t) * 1000)
     return {**_percentiles(samples), "flags": 0 if flags is None else flags.height}
+
+
+def bench_verdicts(scale: float, repeats: int) -> dict[str, Any]:
+    """Every active contract's verdict (as the Actions page asks), and the verdict backtest
+    (every week replayed against the answer key, as `capwatch backtest` prints it)."""
+    from capwatch.analytics.filters import Filters
+    from capwatch.analytics.verdicts import verdicts
+    from capwatch.analytics.verdicts.backtest import backtest_verdicts
+    from capwatch.db import Database
+
+    db = Database(loaded_db(scale))
+    out: dict[str, Any] = {}
+    for name, call in (
+        ("verdicts", lambda: verdicts(db, Filters())),
+        ("verdict_backtest", lambda: backtest_verdicts(db)),
+    ):
+        call()
+        samples = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - t) * 1000)
+        out[name] = _percentiles(samples)
+    out["verdicts"]["contracts"] = verdicts(db, Filters()).height
+    return out
+
+
+def _one_week(folder: Path, out: Path) -> int:
+    """The second Monday-to-Sunday week of the activity files, written as a resubmission file;
+    returns its rows."""
+    import polars as pl
+
+    frame = pl.scan_csv(activity_files(folder), try_parse_dates=True)
+    start = frame.select(pl.col("activity_date").min()).collect().item()
+    monday = start + timedelta(days=(7 - start.weekday()) % 7 + 7)
+    sunday = monday + timedelta(days=6)
+    week = frame.filter(pl.col("activity_date").is_between(monday, sunday)).collect()
+    week.write_csv(out)
+    return week.height
+
+
+def bench_replace(scale: float, repeats: int) -> dict[str, Any]:
+    """`ingest --replace` of one week of activity, then `unload` of that load (the old week put
+    back), on a copy of the loaded database: each should cost a small part of a full load."""
+    import shutil
+
+    import duckdb
+
+    cli = [sys.executable, "-m", "capwatch"]
+    kept: list[Any] = []
+    with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+        week = Path(tmp) / "activity_resubmitted.csv"
+        rows = _one_week(dataset(scale), week)
+        db = Path(tmp) / "c.duckdb"
+
+        def once() -> tuple[tuple[float, float], tuple[float, float]]:
+            """Both steps on a fresh copy (the copy is not timed), so a repeat starts alike."""
+            shutil.copyfile(loaded_db(scale), db)
+            replaced = measure([*cli, "ingest", str(week), "--db", str(db), "--replace"])
+            with duckdb.connect(str(db), read_only=True) as con:  # closed before the unload
+                load_id = con.execute("SELECT max(load_id) FROM load_log").fetchall()[0][0]
+            unloaded = measure([*cli, "unload", str(load_id), "--db", str(db), "--reason", "bench"])
+            return replaced, unloaded
+
+        for _ in range(repeats):
+            kept.append(load_info.steady(once))
+
+    def summary(step: int) -> dict[str, Any]:
+        load = max(r.load for r in kept)
+        return {
+            "wall_s": statistics.median(r.value[step][0] for r in kept),
+            "peak_rss_mib": max(r.value[step][1] for r in kept),
+            "load_1min": load,
+            "noisy": load_info.busy(load),
+        }
+
+    return {"week_rows": rows, "replace": summary(0), "unload": summary(1)}
 
 
 def bench_first_render(scale: float, repeats: int) -> dict[str, Any]:
@@ -363,6 +440,26 @@ def report(results: dict[str, Any]) -> str:
             f"| all flag rules, scale {scale} | {r['p50_ms']:.0f} ms p50, {r['p95_ms']:.0f} ms "
             f"p95 ({r['flags']} flags) |"
         )
+    for scale, r in results.get("verdicts", {}).items():
+        v, b = r["verdicts"], r["verdict_backtest"]
+        extra.append(
+            f"| verdicts of every active contract, scale {scale} | {v['p50_ms']:.0f} ms p50, "
+            f"{v['p95_ms']:.0f} ms p95 ({v['contracts']} contracts) |"
+        )
+        extra.append(
+            f"| verdict backtest (every week against the answer key), scale {scale} | "
+            f"{b['p50_ms']:.0f} ms p50, {b['p95_ms']:.0f} ms p95 |"
+        )
+    for scale, r in results.get("replace", {}).items():
+        full = ingest.get(scale, {}).get("capwatch_ingest", {}).get("wall_s")
+        labels = {"replace": "`ingest --replace` of one week", "unload": "its `unload`"}
+        for what, label in labels.items():
+            share = f", {r[what]['wall_s'] / full:.0%} of the full load" if full else ""
+            extra.append(
+                f"| {label} ({r['week_rows']:,} activity rows), scale {scale} | "
+                f"{r[what]['wall_s']:.1f} s, {r[what]['peak_rss_mib']:,.0f} MiB{share}"
+                f"{_load_note(r[what])} |"
+            )
     for scale, r in results.get("generate", {}).items():
         extra.append(
             f"| `capwatch generate`, scale {scale} | {r['wall_s']:.1f} s, "
@@ -392,8 +489,16 @@ def main() -> int:
         "--skip",
         nargs="*",
         default=[],
-        choices=["ingest", "pages", "flags", "render", "generate", "demo"],
+        choices=["ingest", "pages", "flags", "verdicts", "replace", "render", "generate", "demo"],
     )
+    parser.add_argument(
+        "--ingest-only-scales",
+        type=float,
+        nargs="*",
+        default=[50.0],
+        help="scales measured for ingest (and its peak memory) alone",
+    )
+    parser.add_argument("--replace-scales", type=float, nargs="*", default=[10.0])
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
@@ -413,12 +518,24 @@ def main() -> int:
         if "flags" not in args.skip:
             print(f"scale {key}: flags ...", flush=True)
             results.setdefault("flags", {})[key] = bench_flags(scale, args.repeats)
+        if "verdicts" not in args.skip:
+            print(f"scale {key}: verdicts and their backtest ...", flush=True)
+            results.setdefault("verdicts", {})[key] = bench_verdicts(scale, args.repeats)
+        if "replace" not in args.skip and scale in args.replace_scales:
+            print(f"scale {key}: --replace of one week, then unload ...", flush=True)
+            results.setdefault("replace", {})[key] = bench_replace(scale, args.repeats)
         if "generate" not in args.skip:
             print(f"scale {key}: generate ...", flush=True)
             results.setdefault("generate", {})[key] = bench_generate(scale, args.repeats)
         if "render" not in args.skip:
             print(f"scale {key}: first render ...", flush=True)
             results.setdefault("first_render", {})[key] = bench_first_render(scale, args.repeats)
+    for scale in args.ingest_only_scales if "ingest" not in args.skip else []:
+        key = f"{scale:g}"
+        print(f"scale {key}: ingest only ... ({load_info.describe()})", flush=True)
+        results.setdefault("ingest", {})[key] = bench_ingest(
+            scale, args.repeats, args.pandas_repeats
+        )
     if "demo" not in args.skip:
         print("demo start-up (scale 1) ...", flush=True)
         results["demo"] = {"1": bench_demo(1.0)}

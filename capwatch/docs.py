@@ -84,11 +84,25 @@ def settings_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+# The benchmark's parts after `bench.run`, as `python -m bench.all` runs them: (title, tables).
+BENCHMARK_PARTS = (
+    ("Time to interactive in a browser (`python -m bench.interactive`)", "interactive.md"),
+    ("Exports and the command line's start-up (`python -m bench.exports`)", "exports.md"),
+    ("Published DM01 (`python -m bench.published`)", "published.md"),
+    ("The contract review pack (`python -m bench.pack`)", "pack.md"),
+)
+
+
 def benchmark_markdown() -> str:
-    """The latest benchmark tables, as `python -m bench.run` wrote them."""
+    """The latest benchmark tables, as `python -m bench.all` wrote them."""
     if not BENCHMARK_RESULTS.exists():
-        return "No benchmark results yet: run `python -m bench.run`.\n"
-    return BENCHMARK_RESULTS.read_text(encoding="utf-8")
+        return "No benchmark results yet: run `python -m bench.all`.\n"
+    parts = [BENCHMARK_RESULTS.read_text(encoding="utf-8")]
+    for title, name in BENCHMARK_PARTS:
+        path = BENCHMARK_RESULTS.with_name(name)
+        if path.exists():
+            parts.append(f"### {title}\n\n" + path.read_text(encoding="utf-8"))
+    return "\n".join(parts)
 
 
 def spark_benchmark_markdown() -> str:

@@ -10,10 +10,12 @@ the code. Refresh them with `python -m capwatch.docs`.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -105,6 +107,60 @@ def benchmark_markdown() -> str:
     return "\n".join(parts)
 
 
+def _results(name: str) -> dict[str, Any]:
+    path = BENCHMARK_RESULTS.with_name(name)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def speed_markdown() -> str:
+    """The README's few headline figures, from the benchmark's latest results."""
+    latest, pages = _results("latest.json"), _results("interactive.json")
+    exports, pack = _results("exports.json"), _results("pack.json")
+    lines: list[str] = []
+    ingest = latest.get("ingest", {})
+    if "10" in ingest:
+        r = ingest["10"]
+        c = r["capwatch_ingest"]
+        lines.append(
+            f"- `capwatch ingest` of {r['activity_rows'] / 1e6:.1f} million activity events "
+            f"(scale 10): {c['wall_s']:.1f} s, {r['ratio_vs_floor']:.2f}× DuckDB's bare load "
+            f"of the same files and {r['speedup_vs_pandas']:.1f}× faster than pandas + SQLite; "
+            f"peak memory {c['peak_rss_mib']:,.0f} MiB"
+            + (
+                f" ({ingest['50']['capwatch_ingest']['peak_rss_mib']:,.0f} MiB at scale 50)"
+                if "50" in ingest
+                else ""
+            )
+            + "."
+        )
+    if pages.get("pages"):
+        worst = max(pages["pages"].values(), key=lambda r: r["median_ms"])
+        ratio = max(r["ratio"] for r in pages["pages"].values())
+        lines.append(
+            f"- Every page interactive in headless Chromium in {worst['median_ms']:,} ms or less "
+            f"(median), at most {ratio:.2f}× a trivial Streamlit page "
+            f"({pages['trivial']['median_ms']:,} ms)."
+        )
+    if exports:
+        x = exports["export_xlsx"]
+        lines.append(
+            f"- A {exports['rows']:,}-row workbook export in {x['wall_s']:.1f} s "
+            f"({x['rows_per_s']:,.0f} rows/s)"
+            + (f"; one review pack in {pack['one_pack_s']:.1f} s" if pack else "")
+            + "."
+        )
+    if not lines:
+        return "No benchmark results yet: run `python -m bench.all`.\n"
+    when = latest.get("machine", {}).get("date", "")
+    head = f"Measured {when} on {latest.get('machine', {}).get('cpus', '?')} CPUs"
+    return (
+        head
+        + " ([docs/benchmark.md](docs/benchmark.md) has every figure):\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
 def spark_benchmark_markdown() -> str:
     """The latest Spark benchmark tables, as `python -m bench.spark` wrote them."""
     if not SPARK_BENCHMARK_RESULTS.exists():
@@ -193,6 +249,7 @@ SECTIONS: dict[str, tuple[Path, Callable[[], str]]] = {
     "data-dictionary": (DOCS / "data-dictionary.md", dictionary_markdown),
     "flag-rules": (DOCS / "flags.md", flag_rules_markdown),
     "benchmark": (DOCS / "benchmark.md", benchmark_markdown),
+    "speed": (README, speed_markdown),
     "spark-benchmark": (DOCS / "spark.md", spark_benchmark_markdown),
 }
 

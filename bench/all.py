@@ -3,14 +3,16 @@
     python -m bench.all            # about 40 minutes on 2 quiet cores
     python -m bench.all --quick    # scale 1 only, fewer repeats: a check that every part runs
 
-Runs `bench.run` (ingest at scales 1, 10 and 50 against DuckDB's bare load and pandas +
-SQLite, page analytics, flags, verdicts and their backtest, `--replace` and `unload` at scale
-10, generation, first render, demo start-up), `bench.exports` (CSV and workbook of the largest
-view), `bench.published` (one DM01 month and all 37), `bench.pack` (one review pack and all of
-them) and `bench.interactive` (every page's time to interactive in Chromium against a trivial
-Streamlit page), each in a child process, then `python -m capwatch.docs`, which puts their
-tables into docs/benchmark.md and the headline figures into the README. Each part prints the
-machine's load beside its figures; a part that fails stops the run.
+Runs, each in a child process: `bench.run` (ingest at scales 1, 10 and 50 against DuckDB's
+bare load and pandas + SQLite, page analytics, flags, verdicts and their backtest, `--replace`
+and `unload` at scale 10, generation, first render, demo start-up); `bench.ingest_ratio`
+(capwatch and the bare load interleaved, wall and CPU time, and the price of storage version
+1.0); `bench.exports` (CSV and workbook of the largest view); `bench.published` (one DM01 month
+and all 37); `bench.pack` (one review pack and all of them); `bench.interactive` (every page's
+time to interactive in Chromium against a trivial Streamlit page). Then `python -m
+capwatch.docs` puts their tables into docs/benchmark.md and the headline figures into the
+README. Each part prints the machine's load beside its figures; a part that fails stops the
+run.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bench import machine
 
 FULL = [
     ["bench.run", "--scales", "1", "10", "--ingest-only-scales", "50"],
+    ["bench.ingest_ratio", "--scale", "10", "--repeats", "3"],
     ["bench.exports"],
     ["bench.published"],
     ["bench.pack"],
@@ -31,6 +34,7 @@ FULL = [
 QUICK = [
     ["bench.run", "--scales", "1", "--repeats", "1", "--page-runs", "5",
      "--ingest-only-scales", "--replace-scales", "1", "--skip", "demo"],
+    ["bench.ingest_ratio", "--scale", "1", "--repeats", "1"],
     ["bench.exports", "--repeats", "1"],
     ["bench.published", "--repeats", "1"],
     ["bench.pack", "--repeats", "1"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -175,9 +176,9 @@ def ingest(
         paths, db_path, activity_engine, replace=replace, every_problem=problems is not None
     )
     for outcome in report.outcomes:
-        typer.echo(outcome.summary())
+        typer.echo(printable(outcome.summary()))
         for problem in outcome.problems:
-            typer.echo(f"    {problem}")
+            typer.echo(f"    {printable(str(problem))}")
     if report.outcomes and problems is not None and problems_format is not None:
         typer.echo(_write_problems(report, problems, problems_format))
     elif any(o.total_problems > len(o.problems) for o in report.rejected):
@@ -714,6 +715,15 @@ def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int)
         extra=(("Query", query), ("Database", str(db_path))),
     )
     arrow_to_xlsx(result, out, "sql_result", about, rows)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` on one console line: a control character (a line break in a file name) is
+    shown escaped (`\\n`), so that a file name can neither break a line nor fake one."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def one_line(message: str) -> str:

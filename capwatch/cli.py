@@ -166,7 +166,10 @@ def ingest(
     started = time.perf_counter()
     if spark_master is not None and engine != Engine.spark:
         raise _fail("--spark-master needs --engine spark")
-    problems_format = _problems_format(problems, db_path) if problems is not None else None
+    problems_format = None
+    if problems is not None:
+        problems_format = _problems_format(problems, db_path)
+        _not_an_input(problems, paths)
     activity_engine = None
     if engine == Engine.spark:
         from capwatch.spark_engine import SparkActivity, spark_session
@@ -203,6 +206,18 @@ def _problems_format(out: Path, db_path: Path) -> Format:
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise _fail(f"--problems {out}: name a .csv or .xlsx file")
     return _file_format(None, out)
+
+
+def _not_an_input(out: Path, paths: list[Path]) -> None:
+    """--problems must not replace a file being loaded, nor sit in a folder being loaded (the
+    next ingest of that folder would read it as a return)."""
+    from capwatch.outputs import same_file
+
+    for path in paths:
+        if same_file(out, path) or (path.is_dir() and out.resolve().is_relative_to(path.resolve())):
+            raise _fail(
+                f"--problems {out} is inside what this ingest loads ({path}): write it elsewhere"
+            )
 
 
 def _write_problems(report: IngestReport, out: Path, fmt: Format) -> str:

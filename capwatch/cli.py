@@ -5,8 +5,10 @@ User errors end with a one-line reason on stderr and a non-zero exit code, never
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,6 +22,7 @@ from capwatch.pack.command import pack as pack_command
 
 if TYPE_CHECKING:
     from capwatch.export import Format
+    from capwatch.load import IngestReport
 
 app = typer.Typer(
     name="capwatch",
@@ -137,6 +140,17 @@ def ingest(
             "puts the old rows back.",
         ),
     ] = False,
+    problems: Annotated[
+        Path | None,
+        typer.Option(
+            "--problems",
+            help="Also write every problem of every rejected file to this .csv or .xlsx "
+            "(rejection, file, problem number, row, column, problem: the Data page's columns); "
+            "the console shows the first 50 of each file. A run with nothing rejected writes "
+            "the header only.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Load CSV, Excel (.xlsx) or Parquet files. Each file loads whole or not at all.
 
@@ -152,16 +166,26 @@ def ingest(
     started = time.perf_counter()
     if spark_master is not None and engine != Engine.spark:
         raise _fail("--spark-master needs --engine spark")
+    problems_format = None
+    if problems is not None:
+        problems_format = _problems_format(problems, db_path)
+        _not_an_input(problems, paths)
     activity_engine = None
     if engine == Engine.spark:
         from capwatch.spark_engine import SparkActivity, spark_session
 
         activity_engine = SparkActivity(spark_session(spark_master))
-    report = run(paths, db_path, activity_engine, replace=replace)
+    report = run(
+        paths, db_path, activity_engine, replace=replace, every_problem=problems is not None
+    )
     for outcome in report.outcomes:
-        typer.echo(outcome.summary())
+        typer.echo(printable(outcome.summary()))
         for problem in outcome.problems:
-            typer.echo(f"    {problem}")
+            typer.echo(f"    {printable(str(problem))}")
+    if report.outcomes and problems is not None and problems_format is not None:
+        typer.echo(_write_problems(report, problems, problems_format))
+    elif any(o.total_problems > len(o.problems) for o in report.rejected):
+        typer.echo("every problem of the rejected files: ingest again with --problems FILE.csv")
     took = time.perf_counter() - started
     summary = (
         f"{report.count('loaded')} loaded, {report.count('skipped')} skipped, "
@@ -172,6 +196,50 @@ def ingest(
     if not report.ok:
         raise _fail(summary + "; fix the rejected files and run ingest again")
     typer.echo(summary)
+
+
+def _problems_format(out: Path, db_path: Path) -> Format:
+    """--problems checked before anything loads: a .csv or .xlsx a command may write."""
+    from capwatch.outputs import check_output
+
+    check_output(out, db_path)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise _fail(f"--problems {out}: name a .csv or .xlsx file")
+    return _file_format(None, out)
+
+
+def _not_an_input(out: Path, paths: list[Path]) -> None:
+    """--problems must not replace a file being loaded, nor sit in a folder being loaded (the
+    next ingest of that folder would read it as a return)."""
+    from capwatch.outputs import same_file
+
+    for path in paths:
+        if same_file(out, path) or (path.is_dir() and out.resolve().is_relative_to(path.resolve())):
+            raise _fail(
+                f"--problems {out} is inside what this ingest loads ({path}): write it elsewhere"
+            )
+
+
+def _write_problems(report: IngestReport, out: Path, fmt: Format) -> str:
+    """Every problem of every rejected file to `out`; the console line that says so."""
+    from capwatch.export import provenance, write_frame
+
+    listed = report.problem_list()
+    found = sum(o.total_problems for o in report.rejected)
+    about = provenance(
+        "Every problem of every file this ingest rejected",
+        rows=listed.height,
+        filters=None,
+        data=None,
+        extra=(("Files rejected", f"{len(report.rejected):,}"),),
+    )
+    write_frame(listed, out, fmt, "problems", about)
+    if not report.rejected:
+        return f"no file rejected: {out} holds the header only"
+    where = f"{_count(listed.height, 'problem')} of {_count(len(report.rejected), 'file')}"
+    if listed.height < found:  # e.g. the Spark engine lists only the first bad values
+        return f"wrote {where} to {out}; {found - listed.height:,} more could not be listed"
+    return f"wrote the whole list of problems to {out}: {where} rejected"
 
 
 @app.command()
@@ -394,6 +462,7 @@ def flags(
     """Run the flag rules over every loaded week and write every flag to CSV or Excel."""
     from capwatch.analytics.filters import Filters
     from capwatch.analytics.flags import parse_params, run_flags
+    from capwatch.analytics.flags.money import money_by_rule
     from capwatch.db import Database
     from capwatch.export import loads, provenance, write_frame
     from capwatch.outputs import check_output
@@ -423,11 +492,19 @@ def flags(
     )
     write_frame(found, out, file_format, "flags", about)
     providers = found["provider_code"].n_unique() if found.height else 0
-    money = float(found["money_at_stake_gbp"].sum()) if found.height else 0.0
     notes = "".join(f" Note: {note}" for note in run.notes)  # one line, notes included
+    per_rule = "; ".join(
+        f"{title} £{money:,.0f}"
+        for title, money in money_by_rule(found).select("rule_title", "money_at_stake_gbp").rows()
+    )
+    stake = (
+        f" Money at stake per rule (rules overlap, so these are not added up): {per_rule}."
+        if per_rule
+        else ""
+    )
     typer.echo(
-        f"wrote {_count(found.height, 'flag')} on {_count(providers, 'provider')} to {out} "
-        f"(£{money:,.0f} at stake, summed over flags, which overlap).{notes}"
+        f"wrote {_count(found.height, 'flag')} on {_count(providers, 'provider')} to {out}."
+        f"{stake}{notes}"
     )
 
 
@@ -467,6 +544,8 @@ def backtest(
     for path in (out, summary):
         if path is not None:
             outputs.check_output(path, db_path)
+    if summary is not None and outputs.same_file(out, summary):
+        raise _fail(f"--out and --summary both name {out}: give the summary a file of its own")
     reader = Database(db_path)
     try:
         result = run_backtest(
@@ -474,9 +553,12 @@ def backtest(
         )
     finally:
         reader.close()
-    outputs.write_bytes(out, csv_bytes(result.detail))
-    if summary is not None:
-        outputs.write_bytes(summary, csv_bytes(result.summary))
+    with contextlib.ExitStack() as both:  # both files written, or neither
+        detail_tmp = both.enter_context(outputs.temp_beside(out))
+        summary_tmp = None if summary is None else both.enter_context(outputs.temp_beside(summary))
+        detail_tmp.write_bytes(csv_bytes(result.detail))
+        if summary_tmp is not None:
+            summary_tmp.write_bytes(csv_bytes(result.summary))
     for line in summary_lines(result):
         typer.echo(line)
     _echo_verdict_backtest(config.resolve_db_path(db))
@@ -512,6 +594,7 @@ def verdicts_command(
     from capwatch.analytics.verdicts.params import parse, resolve
     from capwatch.db import Database
     from capwatch.export import loads, provenance, write_frame
+    from capwatch.outputs import check_output
 
     file_format = _file_format(fmt, out)
     overrides = parse(param or [])
@@ -522,7 +605,9 @@ def verdicts_command(
             week = date.fromisoformat(as_of.strip())
         except ValueError:
             raise _fail(f"--as-of must be a date like 2020-09-21, got {as_of!r}") from None
-    reader = Database(config.resolve_db_path(db))
+    db_path = config.resolve_db_path(db)
+    check_output(out, db_path)
+    reader = Database(db_path)
     try:
         found = verdicts(reader, Filters(), as_of=week, params=resolved)
         data = loads(reader)
@@ -645,6 +730,15 @@ def _sql_workbook(db_path: Path, query: str, result: Path, out: Path, rows: int)
         extra=(("Query", query), ("Database", str(db_path))),
     )
     arrow_to_xlsx(result, out, "sql_result", about, rows)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` on one console line: a control character (a line break in a file name) is
+    shown escaped (`\\n`), so that a file name can neither break a line nor fake one."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def one_line(message: str) -> str:

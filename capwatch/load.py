@@ -21,7 +21,7 @@ from capwatch.contract import InputTable
 from capwatch.load_published import load_published
 from pipelines import validate
 from pipelines.normalise import bad, flag_columns, normalise, normalise_distinct
-from pipelines.problems import FileRejected, Found, Problem
+from pipelines.problems import FileRejected, Found, Problem, problem_frame, rejected_problem_list
 from pipelines.published.readers import is_published
 from pipelines.read import (
     ROW,
@@ -88,6 +88,8 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     file_hash: str | None = None
+    every_problem: pl.DataFrame | None = None  # all of them (PROBLEM_SCHEMA), when asked for
+    rejection_id: int | None = None  # as the load history recorded it
 
     @classmethod
     def rejected(
@@ -98,6 +100,7 @@ class FileOutcome:
         total: int,
         started: float,
         file_hash: str | None = None,
+        every: pl.DataFrame | None = None,
     ) -> FileOutcome:
         """A file rejected whole, with its problems and the time spent finding them."""
         return cls(
@@ -108,6 +111,7 @@ class FileOutcome:
             total_problems=total,
             seconds=time.perf_counter() - started,
             file_hash=file_hash,
+            every_problem=every,
         )
 
     def rejection(self) -> db.Rejection:
@@ -125,6 +129,13 @@ class FileOutcome:
             problem_count=max(self.total_problems, len(self.problems)),
             problems=tuple((p.row, p.column, p.message) for p in self.problems),
         )
+
+    def every(self) -> pl.DataFrame:
+        """Every problem of a rejected file (`PROBLEM_SCHEMA`): the whole list when it was
+        asked for (`ingest(every_problem=True)`), else the ones shown."""
+        if self.every_problem is not None:
+            return self.every_problem
+        return problem_frame(self.problems)
 
     def summary(self) -> str:
         if self.status == "loaded":
@@ -147,6 +158,25 @@ class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
 
     @property
+    def rejected(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "rejected"]
+
+    def problem_list(self) -> pl.DataFrame:
+        """Every problem of every rejected file, as the Data page lists the recorded ones
+        (`rejected_problem_list`): by rejection, then row and column."""
+        return (
+            pl.concat(
+                [
+                    rejected_problem_list(o.rejection_id, o.path.name, o.every())
+                    for o in self.rejected
+                ],
+                how="vertical",
+            )
+            if self.rejected
+            else rejected_problem_list(None, "", problem_frame([]))
+        )
+
+    @property
     def ok(self) -> bool:
         return all(o.status != "rejected" for o in self.outcomes)
 
@@ -160,12 +190,14 @@ def ingest(
     engine: ActivityEngine | None = None,
     *,
     replace: bool = False,
+    every_problem: bool = False,
 ) -> IngestReport:
     """Load files and folders into the database at `db_path`, each file all-or-nothing.
 
     `engine` (e.g. Spark) reads the activity files it handles; the default reads the rest.
     With `replace`, a file's capacity or activity that overlaps earlier loads replaces those
-    rows (a resubmission) instead of being refused."""
+    rows (a resubmission) instead of being refused. With `every_problem`, a rejected file's
+    outcome holds its whole list of problems, not only the first few (`FileOutcome.every`)."""
     report = IngestReport()
     files, problems = discover(paths) if engine is None else engine.discover(paths)
     for p in problems:
@@ -177,11 +209,18 @@ def ingest(
     with db.write_session(db_path) as writer, _hashed_ahead(files, engine) as prints:
         for (path, table), print_ in zip(files, prints, strict=True):
             report.outcomes.append(
-                load_file(writer, path, table, engine, replace=replace, ahead=print_)
+                load_file(
+                    writer,
+                    path,
+                    table,
+                    engine,
+                    replace=replace,
+                    ahead=print_,
+                    every_problem=every_problem,
+                )
             )
-        for outcome in report.outcomes:  # the load history keeps every rejected file
-            if outcome.status == "rejected":
-                writer.record_rejection(outcome.rejection())
+        for outcome in report.rejected:  # the load history keeps every rejected file
+            outcome.rejection_id = writer.record_rejection(outcome.rejection())
     return report
 
 
@@ -213,10 +252,12 @@ def load_file(
     *,
     replace: bool = False,
     ahead: Future[Fingerprint] | None = None,
+    every_problem: bool = False,
 ) -> FileOutcome:
     """Read, check and store one file in one transaction; never raises for bad input.
 
-    `ahead` is the default engine's fingerprint of the file, being computed in advance."""
+    `ahead` is the default engine's fingerprint of the file, being computed in advance;
+    `every_problem` keeps a rejected file's whole list of problems (see `ingest`)."""
     started = time.perf_counter()
     if engine is not None and not engine.handles(path, table):
         engine = None
@@ -240,11 +281,15 @@ def load_file(
             seconds=time.perf_counter() - started,
         )
     if is_published(table):  # a published file (DM01, ODS), recognised by its content
-        return _load_published(writer, path, table, digest, started, replace=replace)
+        return _load_published(
+            writer, path, table, digest, started, replace=replace, every_problem=every_problem
+        )
     scanned: ScannedFile | None = None
     try:
         scanned = scan(path, table, print_) if engine is None else engine.scan(path, table, print_)
-        frame, rows_read = _checked_frame(writer, scanned, engine, replace=replace)
+        frame, rows_read = _checked_frame(
+            writer, scanned, engine, replace=replace, every_problem=every_problem
+        )
         scanned.notes += quality.warnings(writer, table, frame)
         record = db.LoadRecord(
             table_name=table.name,
@@ -263,9 +308,10 @@ def load_file(
             started=started,
         )
         scanned.notes += [c.describe() for c in writer.changes.get(load_id, [])]
-    except FileRejected as rejected:
+    except FileRejected as rejected:  # collected here, while the file is still open
+        every = rejected.everything() if every_problem else None
         return FileOutcome.rejected(
-            path, table.name, rejected.problems, rejected.total, started, digest
+            path, table.name, rejected.problems, rejected.total, started, digest, every
         )
     except pl.exceptions.PolarsError as exc:
         located = locate_csv_problem(scanned) if scanned is not None else None
@@ -303,13 +349,15 @@ def _load_published(
     started: float,
     *,
     replace: bool = False,
+    every_problem: bool = False,
 ) -> FileOutcome:
     """A published file through `capwatch.load_published`, as a FileOutcome."""
     try:
         done = load_published(writer, path, table.name, digest, started, replace=replace)
     except FileRejected as rejected:
+        every = rejected.everything() if every_problem else None
         return FileOutcome.rejected(
-            path, table.name, rejected.problems, rejected.total, started, digest
+            path, table.name, rejected.problems, rejected.total, started, digest, every
         )
     return FileOutcome(
         path,
@@ -333,8 +381,10 @@ def _checked_frame(
     engine: ActivityEngine | None = None,
     *,
     replace: bool = False,
+    every_problem: bool = False,
 ) -> tuple[pl.DataFrame, int]:
-    """The frame to store and the number of rows read, or FileRejected with every problem."""
+    """The frame to store and the number of rows read, or FileRejected with every problem
+    (`every_problem`: the whole list of bad values too, read again from the file)."""
     table = scanned.table
     by_day = _activity_by_day if engine is None else engine.by_day
     if table.name == "activity":
@@ -353,7 +403,7 @@ def _checked_frame(
     values = Found()
     if bad_values:
         located = (validate.value_problems if engine is None else engine.value_problems)(scanned)
-        values = Found(located, bad_values)
+        values = Found(located, bad_values, every=_every_value(scanned, engine, every_problem))
     problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
     if problems and table.name == "activity":
         # The fast pass keeps no row numbers: read the file again to name the rows.
@@ -363,6 +413,16 @@ def _checked_frame(
         every = Found.combined([values, problems])
         raise FileRejected(every, total=every.total)
     return frame, rows_read
+
+
+def _every_value(
+    scanned: ScannedFile, engine: ActivityEngine | None, wanted: bool
+) -> pl.LazyFrame | None:
+    """Every bad value of the file, when the whole list is wanted (the default engine only:
+    with Spark the list holds the first ones, and the command line says so)."""
+    if not wanted or engine is not None:
+        return None
+    return validate.every_value_problem(scanned).lazy()
 
 
 def _activity_by_day(scanned: ScannedFile, *, with_rows: bool = False) -> pl.DataFrame:

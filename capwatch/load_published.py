@@ -51,7 +51,8 @@ def load_published(
         frame = ods.read_ephp(path)
         notes.append(f"{frame.height:,} independent-sector organisations")
     elif reader == answer_key.READER:
-        frame = answer_key.read_answer_key(path)
+        known = writer.query("SELECT provider_code FROM providers")["provider_code"]
+        frame = answer_key.read_answer_key(path, set(known.to_list()))
         notes.append(f"the synthetic answer key for {frame.height:,} providers")
     else:
         if reader == dm01.READER:

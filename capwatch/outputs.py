@@ -6,13 +6,17 @@
   a second name of the database is the database).
 - `temp_beside` and `write_bytes` write a new file beside the target and rename it over the
   target in one step: a reader sees the old file or the new one, never half of either, and
-  a failed write leaves the old file as it was.
+  a failed write leaves the old file as it was. Something that is not a regular file (a
+  device such as /dev/null, a pipe, a socket) is refused: a rename would replace it. A folder
+  that cannot be written, or a write that fails (disk full), ends in `OutputFailed`: one
+  line naming the path, and no partial file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +27,10 @@ from capwatch.errors import CapwatchError
 
 class UnsafeOutput(CapwatchError):
     """An output path that must not be written."""
+
+
+class OutputFailed(CapwatchError):
+    """An output could not be written (the folder is read-only, the disk is full, ...)."""
 
 
 def _protected(db_path: Path) -> dict[Path, str]:
@@ -49,7 +57,8 @@ def _open_files() -> set[Path]:
     return found
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (after links; by identity where it exists)."""
     if a.resolve() == b.resolve():
         return True
     try:
@@ -63,23 +72,52 @@ def check_output(out: Path, db_path: Path) -> None:
     if out.is_dir():
         raise UnsafeOutput(f"--out {out} is a folder: name a file")
     for path, what in _protected(db_path).items():
-        if _same(out, path):
+        if same_file(out, path):
             raise UnsafeOutput(f"refusing to write to {out}: it is {what} ({path})")
-    if out.exists() and any(_same(out, held) for held in _open_files()):
+    if out.exists() and any(same_file(out, held) for held in _open_files()):
         raise UnsafeOutput(f"refusing to write to {out}: capwatch has it open")
+    if out.exists() and not stat.S_ISREG(out.stat().st_mode):
+        raise UnsafeOutput(f"refusing to write to {out}: it is not a regular file")
+    folder = _nearest_existing(out.parent)
+    if not folder.is_dir():
+        raise UnsafeOutput(f"cannot write {out}: {folder} is not a folder")
+    try:  # a file can be made there: checked now, before the work, not after it
+        fd, probe = tempfile.mkstemp(prefix=".capwatch-probe-", dir=folder)
+    except OSError as exc:
+        raise OutputFailed(f"cannot write {out}: {exc.strerror or exc} ({folder})") from None
+    os.close(fd)
+    Path(probe).unlink()
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """`folder`, or its nearest ancestor that exists (the folders below it would be made)."""
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 @contextlib.contextmanager
 def temp_beside(out: Path) -> Iterator[Path]:
-    """A fresh temporary path in `out`'s folder; renamed over `out` if the block succeeds."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    """A fresh temporary path in `out`'s folder; renamed over `out` if the block succeeds.
+
+    An operating-system error (read-only folder, disk full) becomes `OutputFailed`, with the
+    temporary file removed and `out` as it was."""
+    if out.exists() and not stat.S_ISREG(out.stat().st_mode):  # also when check_output was not
+        raise UnsafeOutput(f"refusing to write to {out}: it is not a regular file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:
+        raise OutputFailed(f"cannot write {out}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         tmp.chmod(0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
         tmp.replace(out)
+    except OSError as exc:
+        raise OutputFailed(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
 

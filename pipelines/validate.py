@@ -13,7 +13,7 @@ import polars as pl
 
 from capwatch.contract import InputTable
 from pipelines.normalise import bad, explain, flag_columns, normalise
-from pipelines.problems import MAX_PROBLEMS_SHOWN, Found, Problem
+from pipelines.problems import MAX_PROBLEMS_SHOWN, PROBLEM_SCHEMA, Found, Problem, from_frame
 from pipelines.read import ROW, ScannedFile
 
 
@@ -63,6 +63,44 @@ def problems_from_flagged(scanned: ScannedFile, rows: pl.DataFrame) -> list[Prob
     return problems
 
 
+def every_value_problem(scanned: ScannedFile) -> pl.DataFrame:
+    """Every flagged value of the file (no display cap) in `PROBLEM_SCHEMA`, in row order.
+
+    Bad values repeat (one wrong date in every row): each distinct (column, raw text) is
+    worded once by `explain` and joined back, so a million bad cells cost no Python loop."""
+    table = scanned.table
+    rows = flagged_rows(scanned.frame, scanned.table).collect(engine="streaming")
+    parts = []
+    for order, col in enumerate(table.columns):
+        raw = f"_raw_{col.name}"
+        if bad(col.name) not in rows.columns:
+            continue
+        hit = rows.filter(pl.col(bad(col.name))).select(
+            ROW, raw=pl.col(raw) if raw in rows.columns else pl.lit(None, pl.String)
+        )
+        if hit.is_empty():
+            continue
+        words = {
+            value: explain(col, value) + _excel_hint(scanned, col.name, {raw: value})
+            for value in hit["raw"].unique().to_list()
+        }
+        worded = pl.DataFrame(
+            {"raw": list(words), "problem": list(words.values())},
+            schema={"raw": pl.String, "problem": pl.String},
+        )
+        parts.append(
+            hit.join(worded, on="raw", how="left", nulls_equal=True).select(
+                row_number=pl.col(ROW).cast(pl.Int64),
+                column_name=pl.lit(col.name),
+                problem="problem",
+                _order=pl.lit(order),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    return pl.concat(parts).sort(["row_number", "_order"]).drop("_order")
+
+
 def _excel_hint(scanned: ScannedFile, column: str, rec: dict[str, object]) -> str:
     """Merged cells in Excel keep their value in the first row only; say so when it shows."""
     raw = rec.get(f"_raw_{column}")
@@ -72,7 +110,8 @@ def _excel_hint(scanned: ScannedFile, column: str, rec: dict[str, object]) -> st
 
 
 def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) -> Found:
-    """Rows whose key repeats an earlier row of the same file (the first few, and how many)."""
+    """Rows whose key repeats an earlier row of the same file (the first few, how many, and
+    all of them lazily)."""
     if not table.key:
         return Found()
     key = list(table.key)
@@ -81,20 +120,22 @@ def duplicate_key_problems(frame: pl.DataFrame, table: InputTable, file: str) ->
         .filter((pl.col("n") > 1) & (pl.col(ROW) != pl.col("first")))
         .sort(ROW)
     )
-    shown = [
-        Problem(
-            file,
-            r[ROW],
-            key[0] if len(key) == 1 else ", ".join(key),
-            f"duplicate key ({_describe_key(r, key)}) already on row {r['first']}",
-        )
-        for r in dups.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
-    ]
-    return Found(shown, dups.height)
+    every = dups.lazy().select(
+        row_number=pl.col(ROW),
+        column_name=pl.lit(key[0] if len(key) == 1 else ", ".join(key)),
+        problem=pl.format("duplicate key ({}) already on row {}", _key_text(key), "first"),
+    )
+    return from_frame(every, file, dups.height)
 
 
-def _describe_key(rec: dict[str, object], key: Iterable[str]) -> str:
-    return ", ".join(f"{k}={rec[k] if rec[k] != '' else '(none)'}" for k in key)
+def _key_text(key: Iterable[str]) -> pl.Expr:
+    """`site_code=NX101, week_start=2020-06-01`, an empty value as (none)."""
+    parts = []
+    for k in key:
+        text = pl.col(k).cast(pl.String)
+        value = pl.when(text == "").then(pl.lit("(none)")).otherwise(text.fill_null("None"))
+        parts.append(pl.lit(f"{k}=") + value)
+    return pl.concat_str(parts, separator=", ")
 
 
 def unknown_code_problems(
@@ -102,11 +143,12 @@ def unknown_code_problems(
 ) -> Found:
     """Rows naming a code that is neither in the database nor loaded earlier in this run."""
     bad_rows = frame.filter(~pl.col(column).is_in(sorted(known))).sort(ROW)
-    shown = [
-        Problem(file, r[ROW], column, f"unknown {what} {r[column]!r}; load it in {what}s first")
-        for r in bad_rows.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
-    ]
-    return Found(shown, bad_rows.height)
+    every = bad_rows.lazy().select(
+        row_number=pl.col(ROW),
+        column_name=pl.lit(column),
+        problem=pl.format(f"unknown {what} '{{}}'; load it in {what}s first", column),
+    )
+    return from_frame(every, file, bad_rows.height)
 
 
 def contract_date_problems(frame: pl.DataFrame, file: str) -> list[Problem]:
@@ -144,15 +186,16 @@ def overlap_problems(
     if existing.is_empty() or incoming.is_empty():
         return Found()
     clash = incoming.join(existing, on=key, how="inner").sort(ROW)
-    shown = [
-        Problem(
-            file,
-            r[ROW],
-            key[0],
-            f"{what} for {_describe_key(r, key)} was already loaded from {r['file_name']} "
-            f"(load {r['load_id']}); if this file corrects it, load it with "
-            "`capwatch ingest --replace`, otherwise remove the overlap from one of the files",
-        )
-        for r in clash.head(MAX_PROBLEMS_SHOWN).iter_rows(named=True)
-    ]
-    return Found(shown, clash.height)
+    every = clash.lazy().select(
+        row_number=pl.col(ROW),
+        column_name=pl.lit(key[0]),
+        problem=pl.format(
+            f"{what} for {{}} was already loaded from {{}} (load {{}}); if this file corrects "
+            "it, load it with `capwatch ingest --replace`, otherwise remove the overlap from "
+            "one of the files",
+            _key_text(key),
+            "file_name",
+            "load_id",
+        ),
+    )
+    return from_frame(every, file, clash.height)

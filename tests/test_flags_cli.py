@@ -96,3 +96,20 @@ def test_the_installed_command_prints_one_line_and_no_traceback(
         "capwatch: unknown rule 'nonsense'; rules are: low_utilisation, spc, funnel, "
         "value_for_money, private_beside_unused"
     ]
+
+
+def test_money_at_stake_is_given_per_rule_never_summed_across_rules(
+    db_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "flags.csv"
+    result = runner.invoke(app, ["flags", "--out", str(out), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    written = pl.read_csv(out)
+    assert written["rule"].n_unique() > 1  # rules overlap: more than one fired here
+    line = result.output.strip()
+    assert "summed over flags" not in line and "not added up" in line
+    grand_total = written["money_at_stake_gbp"].sum()
+    assert f"£{grand_total:,.0f}" not in line  # no figure counts the same pounds twice
+    # each rule's own sum, worked out from the file the command wrote, in the line
+    for (title,), rows in written.group_by(["rule_title"]):
+        assert f"{title} £{rows['money_at_stake_gbp'].sum():,.0f}" in line

@@ -20,6 +20,7 @@ from capwatch.analytics.filters import Filters
 from capwatch.analytics.utilisation import provider_scope
 from capwatch.contract import INPUT_TABLES, SERVICE_LINES, template_csv
 from capwatch.db import Database
+from pipelines.problems import REJECTED_PROBLEM_COLUMNS
 
 # A load counts as the synthetic set when every file came from a folder whose name starts with
 # "synthetic" (`capwatch demo` writes to data/synthetic/; tests use synthetic*/ temp folders).
@@ -119,10 +120,12 @@ def rejected_files(db: Database) -> pl.DataFrame:
 
 def rejected_file_problems(db: Database) -> pl.DataFrame:
     """The problems listed for each rejected file, by row and column, newest file first."""
+    columns = ", ".join(
+        f"f.{c}" if c == "file_name" else f"p.{c}" for c in REJECTED_PROBLEM_COLUMNS
+    )  # the columns `capwatch ingest --problems` writes for every problem
     return db.query(
-        "SELECT p.rejection_id, f.file_name, p.problem_no, p.row_number, p.column_name, "
-        "p.problem FROM rejected_file_problems p JOIN rejected_files f USING (rejection_id) "
-        "ORDER BY p.rejection_id DESC, p.problem_no"
+        f"SELECT {columns} FROM rejected_file_problems p JOIN rejected_files f "
+        "USING (rejection_id) ORDER BY p.rejection_id DESC, p.problem_no"
     )
 
 

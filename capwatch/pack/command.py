@@ -66,6 +66,7 @@ def pack(
 ) -> None:
     """Write the contract review pack: the verdict, the key figures by service line and
     against peers, the charts, every flag, the method and the lineage of every figure."""
+    from capwatch import outputs
     from capwatch.analytics.filters import Filters
     from capwatch.analytics.pack import verdict_names
     from capwatch.db import Database
@@ -80,6 +81,10 @@ def pack(
     db_path = config.resolve_db_path(db)
     if not db_path.exists():
         raise PackUsageError(f"no database at {db_path} (run `capwatch demo --build-only`)")
+    if provider is not None:  # never over the database, its log or a device; by rename
+        outputs.check_output(out, db_path)
+    elif out.exists() and not out.is_dir():
+        raise PackUsageError(f"--out {out} is a file: with --verdict, name a folder")
     who = f"cli:{getpass.getuser()}"
     reader = Database(db_path)
     try:
@@ -95,13 +100,17 @@ def pack(
                     f"--verdict takes {', '.join(known) or 'verdict names'}; got {verdict!r}"
                 )
             codes = providers_with_verdicts(reader, filters, wanted)
-            out.mkdir(parents=True, exist_ok=True)
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise outputs.OutputFailed(f"cannot make {out}: {exc.strerror or exc}") from None
         with batch(file_format) as printer:
             for made in make_packs(reader, filters, codes, fmt=file_format, who=who, page="cli",
                                    with_printer=printer):  # fmt: skip
                 target = out if provider is not None else out / made.file_name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(made.content)
+                if provider is None:
+                    outputs.check_output(target, db_path)
+                outputs.write_bytes(target, made.content)
                 typer.echo(f"wrote {target} ({len(made.content):,} bytes, sha256 {made.sha256})")
     finally:
         reader.close()

@@ -24,6 +24,7 @@ from capwatch.analytics.flags import evidence as ev
 from capwatch.analytics.flags.backtest import MAX_WARMUP_WEEKS
 from capwatch.analytics.flags.base import SEVERITY_ORDER, Evidence
 from capwatch.analytics.flags.evidence import Overrides
+from capwatch.analytics.flags.money import money_by_rule
 from capwatch.analytics.flags.params import Param, Value
 from capwatch.ui import flag_charts, format, tables
 from capwatch.ui.context import cached
@@ -245,11 +246,7 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         st.success("No flags on active contracts.", icon=":material/check:")
         return
     shown = _filtered(flags, key)
-    per_rule = (
-        shown.group_by("rule_title")
-        .agg(pl.col("money_at_stake_gbp").sum())
-        .sort("money_at_stake_gbp", descending=True)
-    )
+    per_rule = money_by_rule(shown).select("rule_title", "money_at_stake_gbp")
     st.caption(
         f"{shown.height:,} of {flags.height:,} flags on {shown['provider_code'].n_unique()} "
         "providers. Money at stake per rule (rules overlap, so these are not added up): "

@@ -32,6 +32,10 @@ EXCLUDED: dict[str, tuple[str, ...]] = {
     "rejected_files": ("file_path", "rejected_at"),
 }
 OUTPUTS = ("flags", "verdicts", "backtest")
+# Significant figures a float is compared to when its bytes differ: `capwatch flags` on main
+# gives different last digits run to run on one database (DuckDB sums doubles in parallel, in
+# no fixed order), so a byte difference is reported together with this comparison.
+FIGURES = 12
 
 
 def _capwatch(repo: Path, *args: str, refusal: Path | None = None) -> str:
@@ -99,12 +103,32 @@ def _outputs(folder: Path) -> list[Path]:
     return [*folder.glob("*.csv"), *folder.glob("*.refused.txt")]
 
 
+def rounded_digest(path: Path) -> str:
+    """SHA-256 of a CSV with every float written to FIGURES significant figures."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+
+    def cell(value: str) -> str:
+        if "." not in value and "e" not in value.lower():
+            return value
+        try:
+            return f"{float(value):.{FIGURES}g}"
+        except ValueError:
+            return value
+
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\n").writerows([cell(v) for v in r] for r in rows)
+    return hashlib.sha256(buffer.getvalue().encode()).hexdigest()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="checkout before the change")
     parser.add_argument("--after", type=Path, required=True, help="checkout after the change")
     parser.add_argument("--work", type=Path, required=True, help="folder for databases, CSVs")
     parser.add_argument("--scale", type=float, default=1.0, help="demo volume (default 1)")
+    parser.add_argument(
+        "--repeat", type=int, default=0, help="rerun the before checkout's outputs N times"
+    )
     parser.add_argument("--only", choices=("before", "after"), help="build one side only")
     args = parser.parse_args()
     sides = {"before": args.before.resolve(), "after": args.after.resolve()}
@@ -126,9 +150,26 @@ def main() -> int:
         if name.endswith(".refused.txt"):
             excluded = ()
         note = f"  (without {', '.join(excluded)})" if excluded else ""
+        if (
+            a != b
+            and name.endswith(".csv")
+            and rounded_digest(before[name]) == rounded_digest(after[name])
+        ):
+            note += f"  (bytes differ; same to {FIGURES} significant figures)"
         print(f"{'same   ' if a == b else 'DIFFERS'}  {a[:16]}  {name}{note}")
         differ += a != b
     print(f"{len(before.keys() | after.keys())} outputs compared, {differ} differ")
+    if args.repeat:
+        for name in OUTPUTS:  # is the before checkout itself stable on its own database?
+            seen = {digest(args.work / "before" / f"{name}.csv")}
+            for i in range(args.repeat):
+                again = args.work / f"{name}.before.repeat{i}.csv"
+                again.unlink(missing_ok=True)
+                db = str(args.work / "before" / "capacity.duckdb")
+                _capwatch(sides["before"], name, "--out", str(again), "--db", db)
+                seen.add(digest(again))
+            runs = args.repeat + 1
+            print(f"before, {name} run {runs} times on one database: {len(seen)} distinct hash(es)")
     return 1 if differ else 0
 
 

@@ -12,6 +12,7 @@ from capwatch import config, db
 from capwatch.load import ingest
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import untidy_returns
+from tests.tables_support import header
 
 APP = str(ENTRY_SCRIPT)
 
@@ -25,15 +26,13 @@ def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert ingest([untidy_returns.write(folder / "tiny")], path).ok
     fix = {
         "capacity_fix.csv": (
-            "site_code,service_line,activity_type,week_start,capacity_units\n"
-            "NX102,diagnostics,,2020-06-01,25\n"
+            header("capacity", "activity_type") + "NX102,diagnostics,,2020-06-01,25\n"
         )
     }
     assert ingest([untidy_returns.write(folder / "fix", fix)], path, replace=True).ok
     extra = {
         "activity_2020-06-extra.csv": (
-            "site_code,service_line,activity_type,activity_date,funding,units\n"
-            "NX102,diagnostics,ct,2020-06-05,nhs,4\n"
+            header("activity", "activity_type", "units") + "NX102,diagnostics,ct,2020-06-05,nhs,4\n"
         )
     }
     assert ingest([untidy_returns.write(folder / "extra", extra)], path).ok

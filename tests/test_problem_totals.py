@@ -12,8 +12,9 @@ from capwatch import db
 from capwatch.load import ingest
 from pipelines.problems import MAX_PROBLEMS_SHOWN
 from tests import untidy_returns
+from tests.tables_support import header
 
-HEADER = "site_code,service_line,activity_type,week_start,capacity_units\n"
+HEADER = header("capacity", "activity_type")
 
 
 @pytest.fixture(scope="module")

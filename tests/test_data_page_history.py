@@ -6,15 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from capwatch import config, db
 from capwatch.load import ingest
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from capwatch.ui.scripts import page_file
 from tests import untidy_returns
+from tests.app_support import open_app
 from tests.tables_support import header
-
-APP = str(ENTRY_SCRIPT)
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +47,7 @@ def db_env(history_db: Path) -> Iterator[Path]:
 
 
 def test_the_data_page_shows_supersessions_and_retractions(db_env: Path) -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page_file("data")).run()
+    at = open_app(page_file("data"))
     assert not at.exception, [e.value for e in at.exception]
     log = at.dataframe[0].value.set_index("load_id")
     assert list(log.index) == [8, 7, 6, 5, 4, 3, 2, 1]  # newest first

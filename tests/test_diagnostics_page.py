@@ -21,11 +21,11 @@ from capwatch.analytics import diagnostics
 from capwatch.analytics.filters import Filters
 from capwatch.db import Database
 from capwatch.load import ingest
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from capwatch.ui.scripts import page_file
+from tests.app_support import open_page
 from tests.published_support import EPHP, JUN_2019, JUN_2020, col, read_grid
 from tests.tables_support import header
 
-APP = str(ENTRY_SCRIPT)
 JUNE_2019, JUNE_2020 = date(2019, 6, 1), date(2020, 6, 1)
 
 CONTRACT_FILES = {  # constructed, test-only contract data on the real codes NT4 / NT422
@@ -176,14 +176,7 @@ def test_synthetic_contract_data_never_sits_beside_real_figures(synthetic_named:
 
 def _app(mp: pytest.MonkeyPatch, db_path: Path, page: str, **params: str) -> AppTest:
     mp.setenv(config.DB_ENV_VAR, str(db_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_page(page, **params)
 
 
 def test_diagnostics_page_labels_the_data_and_links_profiles(

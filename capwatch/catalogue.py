@@ -209,7 +209,7 @@ TABLES: tuple[Table, ...] = (
         "reference",
         "one row per site",
         "Hospitals and clinics of each provider.",
-        "One row per site. Every site's provider must be known.",
+        "One row per site.",
         (
             _SITE,
             InputColumn(
@@ -236,7 +236,7 @@ TABLES: tuple[Table, ...] = (
         "reference",
         "one row per contract",
         "Contracts between the NHS and a provider, with their monthly value.",
-        "One row per contract. Every contract's provider must be known.",
+        "One row per contract.",
         (
             InputColumn("contract_id", "identifier", True, "Contract identifier.", "C-2020-NX1"),
             InputColumn(

@@ -81,7 +81,7 @@ class InputColumn:
     example: str
     aliases: tuple[str, ...] = ()
     help: str = ""
-    filled: bool = False  # stored never empty although optional (the loader fills a default)
+    default: int | None = None  # what an empty or missing value reads as (then never empty)
 
     @property
     def guidance(self) -> str:
@@ -89,7 +89,7 @@ class InputColumn:
         return self.help or self.description
 
     def stored(self) -> Column:
-        not_null = self.required or self.filled or self.kind == "activity_type"
+        not_null = self.required or self.default is not None or self.kind == "activity_type"
         return Column(self.name, STORED_TYPE[self.kind], self.description, not_null)
 
 
@@ -321,7 +321,7 @@ TABLES: tuple[Table, ...] = (
             ),
             InputColumn("funding", "funding", True, "nhs or private.", "nhs"),
             InputColumn(
-                "units", "units", False, "Units delivered (default 1 a row).", "1", filled=True
+                "units", "units", False, "Units delivered (default 1 a row).", "1", default=1
             ),
         ),
         stored_as="activity_daily",
@@ -383,4 +383,7 @@ TABLES: tuple[Table, ...] = (
 
 def table(name: str) -> Table:
     """The declaration of an input table, by name."""
-    return next(t for t in TABLES if t.name == name)
+    for t in TABLES:
+        if t.name == name:
+            return t
+    raise KeyError(f"{name!r} is not an input table of the catalogue")

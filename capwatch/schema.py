@@ -1,8 +1,10 @@
 """The data dictionary: every stored table and documented view, its grain and its columns.
 
-This is the one source of truth for the database's shape. `capwatch.db` builds the tables and
-views from it, `capwatch schema` prints it, the README shows it, and the SQL page browses it.
-Nothing here touches DuckDB.
+This is the one source of truth for the database's shape. The input tables' stored tables come
+from their declarations in `capwatch.catalogue`, each view's SQL and grain from its file in
+`capwatch/views/`. `capwatch.db` builds the views from it (the tables come from the frozen
+migrations, checked against it), `capwatch schema` prints it, docs/ shows it, and the SQL page
+browses it. Nothing here touches DuckDB.
 """
 
 from __future__ import annotations

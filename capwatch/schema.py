@@ -79,9 +79,13 @@ def _view(
     *,
     primary_key: tuple[str, ...] = (),
     materialised: bool = False,
+    fill: dict[str, str] | None = None,
 ) -> Relation:
-    """A documented view (or derived table) whose grain and SQL sit in its `.sql` file."""
+    """A documented view (or derived table) whose grain and SQL sit in its `.sql` file; each
+    `{name}` in the SQL that `fill` names is replaced by its text."""
     grain, sql = view_source(name)
+    for key, text in (fill or {}).items():
+        sql = sql.replace("{" + key + "}", text)
     return Relation(name, grain, description, columns, sql, primary_key, materialised)
 
 
@@ -476,6 +480,22 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
     ),
 )
 
+# Every table a load writes rows to: the input tables' and the published readers' ones.
+LOADED_TABLES = (
+    *(t.stored for t in catalogue.TABLES),
+    *(t.name for t in PUBLISHED_TABLES),
+    ANSWER_KEY.name,
+)
+
+
+def _live_rows() -> str:
+    """The `live` rows of `load_history`: each loaded table's rows counted per load."""
+    first, *rest = LOADED_TABLES
+    lines = [f"        SELECT load_id, count(*) AS n FROM {first} GROUP BY load_id"]
+    lines += [f"        UNION ALL SELECT load_id, count(*) FROM {t} GROUP BY load_id" for t in rest]
+    return "\n".join(lines)
+
+
 VIEWS: tuple[Relation, ...] = (
     _view(
         "activity_types",
@@ -606,6 +626,7 @@ VIEWS: tuple[Relation, ...] = (
             Column("retracted_at", "TIMESTAMP", "When `capwatch unload` took it out (UTC)."),
             Column("retraction_note", "VARCHAR", "The reason given, if any."),
         ),
+        fill={"live_rows": _live_rows()},
     ),
 )
 

@@ -2,9 +2,9 @@
 
 The main test declares a throwaway table in a fresh interpreter, before anything else is
 imported, and shows that the input contract, the template, the data dictionary, the docs, the
-loader (references and overlap checks) and the load history (unload refused while rows point
-at the sites) all pick it up with no other edit. The only other step a real table needs is its
-migration, stood in for here by DDL written from the dictionary.
+loader (references and overlap checks) and the load history (its live rows; unload refused
+while rows point at the sites) all pick it up with no other edit. The only other step a real
+table needs is its migration, appended here at test time with DDL written from the dictionary.
 """
 
 from __future__ import annotations
@@ -45,24 +45,35 @@ catalogue.TABLES = (
     ),
 )
 
-import duckdb  # the test stands in for the migration a real table would have
+# The migration a real table would have, written out as literals: here from the dictionary.
+from capwatch import migrations, schema
 
-from capwatch import contract, db, docs, history, schema
+
+def ddl(name):
+    rel = schema.relation(name)
+    cols = ", ".join(
+        f"{schema.quote(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in rel.columns
+    )
+    key = f", PRIMARY KEY ({', '.join(rel.primary_key)})" if rel.primary_key else ""
+    return f"CREATE TABLE {name} ({cols}{key})"
+
+
+migrations.MIGRATIONS = (
+    *migrations.MIGRATIONS,
+    migrations.Migration(
+        migrations.MIGRATIONS[-1].version + 1,
+        "referrals",
+        (ddl("referrals"), ddl("referrals_replaced")),
+    ),
+)
+
+from capwatch import contract, db, docs, history
 from capwatch.errors import UnloadRefused
 from capwatch.load import ingest
 
 work = Path(sys.argv[1])
 path = work / "capacity.duckdb"
 db.migrate(path)
-con = duckdb.connect(str(path))
-for name in ("referrals", "referrals_replaced"):
-    rel = schema.relation(name)
-    cols = ", ".join(
-        f"{schema.quote(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in rel.columns
-    )
-    key = f", PRIMARY KEY ({', '.join(rel.primary_key)})" if rel.primary_key else ""
-    con.execute(f"CREATE TABLE {name} ({cols}{key})")
-con.close()
 
 files = {
     "providers.csv": "provider_code,provider_name,group,region\nNX1,Example Health,Ex,London\n",
@@ -90,6 +101,10 @@ with db.write_session(path) as writer:
         "FROM referrals ORDER BY ALL"
     ).rows()
     sites_load = int(writer.query("SELECT load_id FROM sites")["load_id"][0])
+    history_rows = writer.query(
+        "SELECT load_id, rows_live, status FROM load_history "
+        "WHERE table_name = 'referrals' ORDER BY load_id"
+    ).rows()
 try:
     with db.write_session(path) as writer:
         writer.unload(sites_load)
@@ -114,6 +129,7 @@ print(json.dumps({
     "overlap": [(o.status, [p.message for p in o.problems]) for o in overlap.outcomes],
     "replaced": [(o.status, o.notes) for o in replaced.outcomes],
     "stored": stored,
+    "history": history_rows,
     "refused": refused,
 }, default=str))
 """
@@ -163,6 +179,8 @@ def test_a_table_declared_in_the_catalogue_reaches_every_part_with_no_other_edit
         ["NX101", "day_case", "2020-06-01", 7, 3],
         ["NX101", "diagnostics", "2020-06-08", 6, 4],
     ]
+    # The load history counts the new table's live rows: one of load 3's two was replaced.
+    assert got["history"] == [[3, 1, "partly superseded"], [4, 1, "current"]]
     # The load history follows the declared reference: the sites cannot be unloaded.
     assert "referrals row(s)" in got["refused"] and "name a site no load provides" in got["refused"]
 
@@ -190,4 +208,11 @@ def test_every_view_has_its_sql_file_with_its_grain() -> None:
     for view in schema.VIEWS:
         text = (ROOT / "capwatch" / "views" / f"{view.name}.sql").read_text(encoding="utf-8")
         assert text.startswith(f"-- grain: {view.grain}\n")
-        assert text.endswith(view.sql) and "-- grain" not in view.sql
+        grain, sql = schema.view_source(view.name)
+        assert grain == view.grain and "-- grain" not in view.sql
+        if view.name == "load_history":  # its live rows come from the catalogue
+            assert "{live_rows}" in sql and "{" not in view.sql
+            for table in schema.LOADED_TABLES:
+                assert f" FROM {table} GROUP BY load_id" in view.sql
+        else:
+            assert text.endswith(view.sql) and sql == view.sql

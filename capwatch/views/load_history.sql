@@ -1,17 +1,9 @@
 -- grain: one row per load
+-- {live_rows}: the rows of each table a load writes, counted per load (schema.LOADED_TABLES).
 
 WITH live AS (
     SELECT load_id, sum(n) AS n FROM (
-        SELECT load_id, count(*) AS n FROM providers GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM sites GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM contracts GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM unit_prices GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM capacity GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM activity_daily GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM demand GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM dm01_monthly GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM ods_independent_orgs GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM answer_key GROUP BY load_id
+{live_rows}
     ) GROUP BY load_id
 ),
 pairs AS (

@@ -20,12 +20,13 @@ from typing import Any
 import typer
 
 from capwatch.config import SETTINGS
-from capwatch.contract import INPUT_TABLES
+from capwatch.contract import INPUT_TABLES, template_csv
 from capwatch.schema import dictionary_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
+TEMPLATES = ROOT / "data" / "templates"
 BENCHMARK_RESULTS = ROOT / "bench" / "results" / "latest.md"
 SPARK_BENCHMARK_RESULTS = BENCHMARK_RESULTS.with_name("spark.md")
 
@@ -38,7 +39,12 @@ def input_contract_markdown() -> str:
             f"#### `{t.name}` ({t.layer}) — template [`data/templates/{t.name}.csv`]"
             f"(data/templates/{t.name}.csv)",
             "",
-            t.description + (f" Unique key: {', '.join(t.key)}." if t.key else ""),
+            t.description
+            + (f" Unique key: {', '.join(t.key)}." if t.key else "")
+            + "".join(
+                f" Every {r.column} must name one of the {r.table}."
+                for r in t.declaration.references
+            ),
             "",
             "| column | required | meaning | example |",
             "|---|---|---|---|",
@@ -46,7 +52,7 @@ def input_contract_markdown() -> str:
         for c in t.columns:
             aka = f" (also read as {', '.join(c.aliases)})" if c.aliases else ""
             lines.append(
-                f"| `{c.name}` | {'yes' if c.required else 'no'} | {c.description}{aka} "
+                f"| `{c.name}` | {'yes' if c.required else 'no'} | {c.guidance}{aka} "
                 f"| {c.example or '(empty)'} |"
             )
         lines.append("")
@@ -285,7 +291,16 @@ def generated_files() -> list[Path]:
     return sorted({where for where, _ in SECTIONS.values()})
 
 
+def templates() -> dict[Path, str]:
+    """The template file of every input table in the catalogue, and its text."""
+    return {TEMPLATES / f"{t.name}.csv": template_csv(t) for t in INPUT_TABLES}
+
+
 def main() -> int:
+    for path, text in templates().items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8", newline="")
+            print(f"updated {path}")
     for file in generated_files():
         text = file.read_text(encoding="utf-8")
         new = render(text, file)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from capwatch import schema
+from capwatch import catalogue, schema
 from capwatch.errors import UnloadRefused
 
 
@@ -118,19 +118,20 @@ def supersede(
     return changes
 
 
-# (table, column, referenced table, what it names): rows that must point at something.
-_REFERENCES = (
-    ("sites", "provider_code", "providers", "provider"),
-    ("contracts", "provider_code", "providers", "provider"),
-    ("capacity", "site_code", "sites", "site"),
-    ("activity_daily", "site_code", "sites", "site"),
-)
+def references() -> list[tuple[str, str, str, str]]:
+    """(stored table, column, referenced stored table, what it names) for every reference the
+    catalogue declares: rows that must point at something."""
+    return [
+        (t.stored, ref.column, catalogue.table(ref.table).stored, ref.what)
+        for t in catalogue.TABLES
+        for ref in t.references
+    ]
 
 
 def dangling(con: Connection) -> list[str]:
     """Rows that name a provider or site no stored row provides, described per table."""
     found: list[str] = []
-    for table, column, target, what in _REFERENCES:
+    for table, column, target, what in references():
         n, loads = con.execute(
             f"SELECT count(*), list_sort(list(DISTINCT load_id)) FROM {table} t "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} r WHERE r.{column} = t.{column})"

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 import polars as pl
 
-from capwatch import db, quality
+from capwatch import catalogue, db, quality, schema
 from capwatch.contract import InputTable
 from capwatch.load_published import load_published
 from pipelines import validate
@@ -34,7 +34,6 @@ from pipelines.read import (
     scan,
 )
 
-STORED_AS = {"activity": "activity_daily"}
 ACTIVITY_GRAIN = [
     "site_code",
     "service_line",
@@ -302,7 +301,7 @@ def load_file(
         )
         load_id = writer.store(
             record,
-            STORED_AS.get(table.name, table.name),
+            schema.stored_table(table.name),
             frame,
             replace_keys=table.layer == "reference",
             started=started,
@@ -387,7 +386,8 @@ def _checked_frame(
     (`every_problem`: the whole list of bad values too, read again from the file)."""
     table = scanned.table
     by_day = _activity_by_day if engine is None else engine.by_day
-    if table.name == "activity":
+    summed = table.declaration.summed_to_day
+    if summed:
         frame = by_day(scanned, with_rows=False)
         rows_read = int(frame["source_rows"].sum())
     else:
@@ -405,7 +405,7 @@ def _checked_frame(
         located = (validate.value_problems if engine is None else engine.value_problems)(scanned)
         values = Found(located, bad_values, every=_every_value(scanned, engine, every_problem))
     problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
-    if problems and table.name == "activity":
+    if problems and summed:
         # The fast pass keeps no row numbers: read the file again to name the rows.
         frame = by_day(scanned, with_rows=True)
         problems = _table_problems(writer, frame, table, str(scanned.path), replace=replace)
@@ -486,43 +486,47 @@ def _table_problems(
     writer: db.Writer, frame: pl.DataFrame, table: InputTable, file: str, *, replace: bool = False
 ) -> Found:
     """Problems that need the whole file or the database, each checked on the rows whose
-    columns it reads hold good values. Overlaps with earlier loads are problems unless
-    `replace` (then the store replaces them)."""
+    columns it reads hold good values: duplicate keys, then the table's references and checks
+    as the catalogue declares them. Overlaps with earlier loads are problems unless `replace`
+    (then the store replaces them)."""
+    declared = table.declaration
     key = list(table.key)
     found = [validate.duplicate_key_problems(_valid_in(frame, key), table, file)]
-    if "provider_code" in frame.columns and table.name != "providers":
-        known = set(writer.query("SELECT provider_code FROM providers")["provider_code"])
-        usable = _valid_in(frame, ["provider_code"])
-        found.append(
-            validate.unknown_code_problems(usable, "provider_code", known, "provider", file)
-        )
-    if "site_code" in frame.columns and table.name != "sites":
-        known = set(writer.query("SELECT site_code FROM sites")["site_code"])
-        usable = _valid_in(frame, ["site_code"])
-        found.append(validate.unknown_code_problems(usable, "site_code", known, "site", file))
-    if table.name == "contracts":
-        dates = ["start_date", "end_date", "removed_date"]
-        term = validate.contract_date_problems(_valid_in(frame, dates), file)
-        found.append(Found(term, len(term)))
-    if table.name in ("capacity", "demand") and not replace:
-        key = list(table.key)
+    for ref in declared.references:
+        target = catalogue.table(ref.table)
+        known = set(writer.query(f"SELECT {ref.column} FROM {target.stored}")[ref.column])
+        usable = _valid_in(frame, [ref.column])
+        found.append(validate.unknown_code_problems(usable, ref.column, known, ref.what, file))
+    for check in declared.checks:
+        if check == "contract_dates":
+            dates = ["start_date", "end_date", "removed_date"]
+            term = validate.contract_date_problems(_valid_in(frame, dates), file)
+            found.append(Found(term, len(term)))
+        elif check == "overlap" and not replace:
+            found.append(_overlap_problems(writer, frame, declared, file))
+    return Found.combined(found)
+
+
+def _overlap_problems(
+    writer: db.Writer, frame: pl.DataFrame, table: catalogue.Table, file: str
+) -> Found:
+    """Rows whose replace key an earlier load already holds (a file loaded twice, or a
+    resubmission without `--replace`)."""
+    key = list(table.replaced_by)
+    if not table.summed_to_day:
         existing = writer.query(
-            f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM {table.name} c "
+            f"SELECT {', '.join(key)}, c.load_id, l.file_name FROM {table.stored} c "
             "JOIN load_log l USING (load_id)"
         )
-        found.append(
-            validate.overlap_problems(_valid_in(frame, key), existing, key, file, table.name)
-        )
-    if table.name == "activity" and not replace:
-        grain = ["site_code", "service_line", "activity_date"]
-        # Only days in the file's own date range can overlap: reading every earlier load's
-        # keys back into Polars cost more with each file loaded (a month of days instead).
-        existing = writer.query(
-            "SELECT DISTINCT site_code, service_line, activity_date, a.load_id, l.file_name "
-            "FROM activity_daily a JOIN load_log l USING (load_id) "
-            "WHERE activity_date BETWEEN ? AND ?",
-            [frame["activity_date"].min(), frame["activity_date"].max()],
-        )
-        incoming = _valid_in(frame, grain).group_by(grain).agg(pl.col(ROW).min())
-        found.append(validate.overlap_problems(incoming, existing, grain, file, "activity"))
-    return Found.combined(found)
+        return validate.overlap_problems(_valid_in(frame, key), existing, key, file, table.name)
+    # Only days in the file's own date range can overlap: reading every earlier load's keys
+    # back into Polars cost more with each file loaded (a month of days instead).
+    day = next(c.name for c in table.columns if c.name in key and c.kind == "date")
+    existing = writer.query(
+        f"SELECT DISTINCT {', '.join(key)}, a.load_id, l.file_name "
+        f"FROM {table.stored} a JOIN load_log l USING (load_id) "
+        f"WHERE {day} BETWEEN ? AND ?",
+        [frame[day].min(), frame[day].max()],
+    )
+    incoming = _valid_in(frame, key).group_by(key).agg(pl.col(ROW).min())
+    return validate.overlap_problems(incoming, existing, key, file, table.name)

@@ -1,23 +1,21 @@
 """The data dictionary: every stored table and documented view, its grain and its columns.
 
-This is the one source of truth for the database's shape. `capwatch.db` builds the tables and
-views from it, `capwatch schema` prints it, the README shows it, and the SQL page browses it.
-Nothing here touches DuckDB.
+This is the one source of truth for the database's shape. The input tables' stored tables come
+from their declarations in `capwatch.catalogue`, each view's SQL and grain from its file in
+`capwatch/views/`. `capwatch.db` builds the views from it (the tables come from the frozen
+migrations, checked against it), `capwatch schema` prints it, docs/ shows it, and the SQL page
+browses it. Nothing here touches DuckDB.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 
-
-@dataclass(frozen=True)
-class Column:
-    """One column: name, DuckDB type and what it means."""
-
-    name: str
-    type: str
-    description: str
-    not_null: bool = False
+from capwatch import catalogue
+from capwatch.catalogue import ACTIVITY_LABEL as ACTIVITY_LABEL
+from capwatch.catalogue import LOAD_ID as LOAD_ID
+from capwatch.catalogue import Column as Column
 
 
 @dataclass(frozen=True)
@@ -53,13 +51,43 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-LOAD_ID = Column("load_id", "INTEGER", "The load that wrote this row (see `load_log`).", True)
-ACTIVITY_LABEL = Column(
-    "activity_label",
-    "VARCHAR",
-    "Activity type as the file wrote it (trimmed), for display; '' where none.",
-    True,
-)
+def _stored(table: catalogue.Table) -> Relation:
+    """The stored table of an input table, from its declaration in the catalogue."""
+    return Relation(
+        table.stored, table.grain, table.description, table.stored_columns(), primary_key=table.key
+    )
+
+
+def view_source(name: str) -> tuple[str, str]:
+    """A view's grain and SELECT, from `capwatch/views/<name>.sql`: the file starts with
+    `-- grain: ...` and any other comment lines, which are not part of the SELECT."""
+    text = resources.files("capwatch.views").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    header: list[str] = []
+    while text.startswith("--"):
+        line, _, text = text.partition("\n")
+        header.append(line)
+    grains = [h.removeprefix("-- grain:").strip() for h in header if h.startswith("-- grain:")]
+    if len(grains) != 1:
+        raise ValueError(f"capwatch/views/{name}.sql must start with one `-- grain:` line")
+    return grains[0], text
+
+
+def _view(
+    name: str,
+    description: str,
+    columns: tuple[Column, ...],
+    *,
+    primary_key: tuple[str, ...] = (),
+    materialised: bool = False,
+    fill: dict[str, str] | None = None,
+) -> Relation:
+    """A documented view (or derived table) whose grain and SQL sit in its `.sql` file; each
+    `{name}` in the SQL that `fill` names is replaced by its text."""
+    grain, sql = view_source(name)
+    for key, text in (fill or {}).items():
+        sql = sql.replace("{" + key + "}", text)
+    return Relation(name, grain, description, columns, sql, primary_key, materialised)
+
 
 TABLES: tuple[Relation, ...] = (
     Relation(
@@ -94,154 +122,16 @@ TABLES: tuple[Relation, ...] = (
         ),
         primary_key=("load_id",),
     ),
-    Relation(
-        "providers",
-        "one row per provider",
-        "Independent-sector organisations holding a contract.",
-        (
-            Column("provider_code", "VARCHAR", "ODS-style provider code, e.g. NX1.", True),
-            Column("provider_name", "VARCHAR", "Provider name.", True),
-            Column("group", "VARCHAR", "Parent company; several providers may share one.", True),
-            Column("region", "VARCHAR", "NHS England region of the provider.", True),
-            LOAD_ID,
-        ),
-        primary_key=("provider_code",),
-    ),
-    Relation(
-        "sites",
-        "one row per site",
-        "Hospitals and clinics of each provider.",
-        (
-            Column("site_code", "VARCHAR", "Five-character site code, e.g. NX101.", True),
-            Column("provider_code", "VARCHAR", "Provider that runs the site.", True),
-            Column("site_name", "VARCHAR", "Site name.", True),
-            Column("region", "VARCHAR", "NHS England region of the site.", True),
-            Column("latitude", "DOUBLE", "Latitude (optional)."),
-            Column("longitude", "DOUBLE", "Longitude (optional)."),
-            LOAD_ID,
-        ),
-        primary_key=("site_code",),
-    ),
-    Relation(
-        "contracts",
-        "one row per contract",
-        "Contracts between the NHS and a provider, with their monthly value.",
-        (
-            Column("contract_id", "VARCHAR", "Contract identifier.", True),
-            Column("provider_code", "VARCHAR", "Provider holding the contract.", True),
-            Column("start_date", "DATE", "First day covered.", True),
-            Column("end_date", "DATE", "Last day covered.", True),
-            Column("monthly_value_gbp", "DOUBLE", "Contract value per month, £.", True),
-            Column("status", "VARCHAR", "Contract status, e.g. active or removed."),
-            Column("removed_date", "DATE", "Day the provider was taken off the contract."),
-            Column("removal_reason", "VARCHAR", "Why the provider was taken off."),
-            LOAD_ID,
-        ),
-        primary_key=("contract_id",),
-    ),
-    Relation(
-        "unit_prices",
-        "one row per service line × activity type",
-        "Illustrative reference price of one unit; activity_type '' is the line's default price.",
-        (
-            Column(
-                "service_line",
-                "VARCHAR",
-                "diagnostics, day_case, chemotherapy or outpatients.",
-                True,
-            ),
-            Column(
-                "activity_type",
-                "VARCHAR",
-                "Activity type key (see `activity_types`), or '' for the default price.",
-                True,
-            ),
-            ACTIVITY_LABEL,
-            Column("unit_price_gbp", "DOUBLE", "Price of one unit, £.", True),
-            LOAD_ID,
-        ),
-        primary_key=("service_line", "activity_type"),
-    ),
-    Relation(
-        "capacity",
-        "one row per week × site × service line × activity type",
-        "Units contracted / made available to the NHS. activity_type '' means the whole line.",
-        (
-            Column("site_code", "VARCHAR", "Site.", True),
-            Column("service_line", "VARCHAR", "Service line.", True),
-            Column(
-                "activity_type", "VARCHAR", "Activity type key the capacity names, or ''.", True
-            ),
-            ACTIVITY_LABEL,
-            Column("week_start", "DATE", "Monday of the week.", True),
-            Column("capacity_units", "BIGINT", "Units of capacity made available.", True),
-            LOAD_ID,
-        ),
-        primary_key=("site_code", "service_line", "activity_type", "week_start"),
-    ),
-    Relation(
-        "activity_daily",
-        "one row per load × day × site × service line × activity type label × funding",
-        "Units delivered, summed from event-level returns to the day at load time.",
-        (
-            Column("site_code", "VARCHAR", "Site.", True),
-            Column("service_line", "VARCHAR", "Service line.", True),
-            Column(
-                "activity_type",
-                "VARCHAR",
-                "Activity type key, or '' where the return gave none.",
-                True,
-            ),
-            ACTIVITY_LABEL,
-            Column("activity_date", "DATE", "Day the activity was delivered.", True),
-            Column("funding", "VARCHAR", "nhs or private.", True),
-            Column("units", "BIGINT", "Units delivered.", True),
-            Column(
-                "source_rows", "BIGINT", "Event rows in the source file summed into this row.", True
-            ),
-            LOAD_ID,
-        ),
-    ),
-    Relation(
-        "demand",
-        "one row per week × region × service line × activity type",
-        "NHS demand beside the contract: patients waiting and referrals offered to the "
-        "independent sector, per region and service line (activity_type '' means the whole "
-        "line). It tells a capacity that sat unused because the NHS referred little (route "
-        "work to it) from a provider that could not deliver. Published DM01 waiting lists "
-        "(`dm01_monthly`) are its real-world twin at region × test × month.",
-        (
-            Column("region", "VARCHAR", "One of the seven NHS England regions.", True),
-            Column("service_line", "VARCHAR", "Service line.", True),
-            Column("activity_type", "VARCHAR", "Activity type key, or '' for the line.", True),
-            ACTIVITY_LABEL,
-            Column("week_start", "DATE", "Monday of the week.", True),
-            Column(
-                "patients_waiting",
-                "BIGINT",
-                "NHS patients waiting in the region and line at the week's start.",
-                True,
-            ),
-            Column(
-                "referrals_offered",
-                "BIGINT",
-                "Referrals offered to the independent sector in the week.",
-                True,
-            ),
-            LOAD_ID,
-        ),
-        primary_key=("region", "service_line", "activity_type", "week_start"),
-    ),
+    *(_stored(t) for t in catalogue.TABLES),
 )
 
 # Rows a load holds, by the input table it was read as (activity is stored per day).
-STORED_AS = {"activity": "activity_daily"}
+STORED_AS = {t.name: t.stored for t in catalogue.TABLES if t.stored != t.name}
 
-# What a newer load replaces: rows with the same key. Activity is replaced by the day (every
-# row of the earlier load for that site, service line and day), reference tables and capacity
-# by their primary key.
+# What a newer load replaces: rows with the same key (`catalogue.Table.replaced_by`; activity
+# by the day, reference tables and capacity by their primary key).
 REPLACE_KEYS: dict[str, tuple[str, ...]] = {
-    "activity_daily": ("site_code", "service_line", "activity_date"),
+    t.stored: t.replace_key for t in catalogue.TABLES if t.replace_key
 }
 
 
@@ -502,304 +392,9 @@ _MEASURES = (
     ),
 )
 
-# Activity of a type T meets the capacity row that names T if the site has one that week,
-# otherwise the row for the whole line (activity_type ''). Anything left meets no capacity.
-_CAPACITY_USE_SQL = """
-WITH act AS (
-    SELECT site_code, service_line, activity_type,
-           CAST(date_trunc('week', activity_date) AS DATE) AS week_start,
-           sum(units) FILTER (WHERE funding = 'nhs') AS nhs_units,
-           sum(units) FILTER (WHERE funding = 'private') AS private_units
-    FROM activity_daily
-    GROUP BY ALL
-),
-matched AS (
-    SELECT a.*,
-           CASE WHEN typed.site_code IS NOT NULL THEN a.activity_type
-                WHEN whole.site_code IS NOT NULL THEN ''
-           END AS capacity_activity_type
-    FROM act a
-    LEFT JOIN capacity typed
-      ON typed.site_code = a.site_code AND typed.service_line = a.service_line
-     AND typed.week_start = a.week_start AND typed.activity_type = a.activity_type
-     AND a.activity_type <> ''
-    LEFT JOIN capacity whole
-      ON whole.site_code = a.site_code AND whole.service_line = a.service_line
-     AND whole.week_start = a.week_start AND whole.activity_type = ''
-),
-used AS (
-    SELECT site_code, service_line, capacity_activity_type AS activity_type, week_start,
-           sum(coalesce(nhs_units, 0)) AS nhs_units
-    FROM matched WHERE capacity_activity_type IS NOT NULL
-    GROUP BY ALL
-)
-SELECT c.week_start, c.site_code, c.service_line, c.activity_type, c.capacity_units,
-       CAST(coalesce(u.nhs_units, 0) AS BIGINT) AS nhs_units,
-       coalesce(typed.unit_price_gbp, dflt.unit_price_gbp) AS unit_price_gbp,
-       c.capacity_units * coalesce(typed.unit_price_gbp, dflt.unit_price_gbp)
-           AS capacity_value_gbp,
-       CAST(greatest(c.capacity_units - coalesce(u.nhs_units, 0), 0) AS BIGINT) AS unused_units,
-       greatest(c.capacity_units - coalesce(u.nhs_units, 0), 0)
-           * coalesce(typed.unit_price_gbp, dflt.unit_price_gbp) AS unused_capacity_cost_gbp,
-       c.load_id
-FROM capacity c
-LEFT JOIN used u USING (site_code, service_line, activity_type, week_start)
-LEFT JOIN unit_prices typed
-  ON typed.service_line = c.service_line AND typed.activity_type = c.activity_type
- AND c.activity_type <> ''
-LEFT JOIN unit_prices dflt ON dflt.service_line = c.service_line AND dflt.activity_type = ''
-"""
-
-_ACTIVITY_WEEKLY_SQL = """
-SELECT CAST(date_trunc('week', a.activity_date) AS DATE) AS week_start,
-       a.site_code, a.service_line, a.activity_type,
-       CAST(coalesce(sum(a.units) FILTER (WHERE a.funding = 'nhs'), 0) AS BIGINT) AS nhs_units,
-       CAST(coalesce(sum(a.units) FILTER (WHERE a.funding = 'private'), 0) AS BIGINT)
-           AS private_units,
-       any_value(coalesce(typed.unit_price_gbp, dflt.unit_price_gbp)) AS unit_price_gbp,
-       coalesce(sum(a.units) FILTER (WHERE a.funding = 'nhs'), 0)
-           * any_value(coalesce(typed.unit_price_gbp, dflt.unit_price_gbp)) AS nhs_value_gbp
-FROM activity_daily a
-LEFT JOIN unit_prices typed
-  ON typed.service_line = a.service_line AND typed.activity_type = a.activity_type
- AND a.activity_type <> ''
-LEFT JOIN unit_prices dflt ON dflt.service_line = a.service_line AND dflt.activity_type = ''
-GROUP BY ALL
-"""
-
-_UTILISATION_WEEKLY_SQL = """
-WITH cap AS (
-    SELECT week_start, site_code, service_line,
-           sum(capacity_units) AS capacity_units,
-           sum(capacity_value_gbp) AS capacity_value_gbp,
-           sum(unused_capacity_cost_gbp) AS unused_capacity_cost_gbp
-    FROM capacity_use GROUP BY ALL
-),
-act AS (
-    SELECT week_start, site_code, service_line,
-           sum(nhs_units) AS nhs_units, sum(private_units) AS private_units,
-           sum(nhs_value_gbp) AS nhs_value_gbp
-    FROM activity_weekly GROUP BY ALL
-)
-SELECT week_start, site_code, s.site_name, s.provider_code, p.provider_name, p."group",
-       s.region, service_line,
-       CAST(coalesce(cap.capacity_units, 0) AS BIGINT) AS capacity_units,
-       CAST(coalesce(act.nhs_units, 0) AS BIGINT) AS nhs_units,
-       CAST(coalesce(act.private_units, 0) AS BIGINT) AS private_units,
-       coalesce(act.nhs_units, 0) / nullif(coalesce(cap.capacity_units, 0), 0) AS utilisation,
-       coalesce(cap.capacity_value_gbp, 0) AS capacity_value_gbp,
-       coalesce(act.nhs_value_gbp, 0) AS nhs_value_gbp,
-       coalesce(cap.unused_capacity_cost_gbp, 0) AS unused_capacity_cost_gbp
-FROM cap FULL OUTER JOIN act USING (week_start, site_code, service_line)
-LEFT JOIN sites s USING (site_code)
-LEFT JOIN providers p ON p.provider_code = s.provider_code
-"""
-
-_UTILISATION_PROVIDER_SQL = """
-SELECT u.provider_code, p.provider_name, p."group", p.region, u.service_line,
-       count(DISTINCT u.site_code) AS sites, count(DISTINCT u.week_start) AS weeks,
-       min(u.week_start) AS first_week, max(u.week_start) AS last_week,
-       CAST(sum(u.capacity_units) AS BIGINT) AS capacity_units,
-       CAST(sum(u.nhs_units) AS BIGINT) AS nhs_units,
-       CAST(sum(u.private_units) AS BIGINT) AS private_units,
-       sum(u.nhs_units) / nullif(sum(u.capacity_units), 0) AS utilisation,
-       sum(u.capacity_value_gbp) AS capacity_value_gbp,
-       sum(u.nhs_value_gbp) AS nhs_value_gbp,
-       sum(u.unused_capacity_cost_gbp) AS unused_capacity_cost_gbp
-FROM utilisation_weekly u
-LEFT JOIN providers p ON p.provider_code = u.provider_code
-GROUP BY u.provider_code, p.provider_name, p."group", p.region, u.service_line
-"""
-
-# A week's share of a contract is its monthly value × 12 ÷ 365 for each day of that week the
-# contract covers (from start_date to the earlier of end_date and the day before removal).
-_CONTRACT_WEEKLY_SQL = """
-WITH spans AS (
-    SELECT contract_id, provider_code, monthly_value_gbp, status, start_date,
-           least(end_date, coalesce(removed_date - 1, end_date)) AS last_date
-    FROM contracts
-),
-weeks AS (
-    SELECT spans.*, CAST(w AS DATE) AS week_start
-    FROM spans,
-         unnest(generate_series(CAST(date_trunc('week', start_date) AS TIMESTAMP),
-                                CAST(last_date AS TIMESTAMP), INTERVAL 7 DAY)) AS t(w)
-    WHERE last_date >= start_date
-)
-SELECT contract_id, provider_code, week_start, status,
-       CAST(date_diff('day', greatest(week_start, start_date),
-                      least(CAST(week_start + 6 AS DATE), last_date)) + 1 AS INTEGER)
-           AS days_covered,
-       monthly_value_gbp * 12 / 365
-           * (date_diff('day', greatest(week_start, start_date),
-                        least(CAST(week_start + 6 AS DATE), last_date)) + 1)
-           AS contract_value_gbp
-FROM weeks
-"""
-
-_DATA_QUALITY_SQL = """
-SELECT week_start, site_code, provider_code, service_line, 'nhs_above_capacity' AS check_name,
-       'NHS units (' || nhs_units || ') above capacity (' || capacity_units || ')' AS detail
-FROM utilisation_weekly WHERE capacity_units > 0 AND nhs_units > capacity_units
-UNION ALL
-SELECT week_start, site_code, provider_code, service_line, 'activity_without_capacity',
-       nhs_units || ' NHS and ' || private_units || ' private units with no capacity'
-FROM utilisation_weekly WHERE capacity_units = 0 AND (nhs_units > 0 OR private_units > 0)
-UNION ALL
-SELECT NULL, NULL, provider_code, NULL, 'provider_without_contract',
-       'provider ' || provider_code || ' has no contract'
-FROM providers WHERE provider_code NOT IN (SELECT provider_code FROM contracts)
-UNION ALL
-SELECT NULL, NULL, NULL, service_line, 'activity_type_labels',
-       'labels ' || labels || ' are read as one activity type (' || activity_type || ')'
-FROM activity_types WHERE label_count > 1
-"""
-
-# Labels are grouped by their key; the label shown is the one the latest load wrote.
-_ACTIVITY_TYPES_SQL = """
-WITH seen AS (
-    SELECT service_line, activity_type, activity_label, max(load_id) AS load_id,
-           bool_or(source = 'capacity') AS in_capacity,
-           bool_or(source = 'activity') AS in_activity,
-           bool_or(source = 'unit_prices') AS in_unit_prices
-    FROM (
-        SELECT DISTINCT service_line, activity_type, activity_label, load_id,
-               'capacity' AS source FROM capacity
-        UNION ALL
-        SELECT DISTINCT service_line, activity_type, activity_label, load_id, 'activity'
-        FROM activity_daily
-        UNION ALL
-        SELECT service_line, activity_type, activity_label, load_id, 'unit_prices'
-        FROM unit_prices
-    )
-    WHERE activity_type <> ''
-    GROUP BY service_line, activity_type, activity_label
-)
-SELECT service_line, activity_type,
-       first(activity_label ORDER BY load_id DESC, activity_label) AS activity_label,
-       string_agg(chr(39) || activity_label || chr(39), ', ' ORDER BY activity_label) AS labels,
-       count(*) AS label_count,
-       bool_or(in_capacity) AS in_capacity,
-       bool_or(in_activity) AS in_activity,
-       bool_or(in_unit_prices) AS in_unit_prices
-FROM seen
-GROUP BY service_line, activity_type
-"""
-
-_LOAD_HISTORY_SQL = """
-WITH live AS (
-    SELECT load_id, sum(n) AS n FROM (
-        SELECT load_id, count(*) AS n FROM providers GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM sites GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM contracts GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM unit_prices GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM capacity GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM activity_daily GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM demand GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM dm01_monthly GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM ods_independent_orgs GROUP BY load_id
-        UNION ALL SELECT load_id, count(*) FROM answer_key GROUP BY load_id
-    ) GROUP BY load_id
-),
-pairs AS (
-    SELECT DISTINCT load_id, by_load_id FROM load_changes WHERE action = 'superseded'
-),
-superseded AS (
-    SELECT load_id, string_agg(CAST(by_load_id AS VARCHAR), ', ' ORDER BY by_load_id)
-               AS superseded_by
-    FROM pairs
-    -- a retracted replacement put the rows back: it no longer supersedes anything
-    WHERE by_load_id NOT IN (SELECT load_id FROM load_changes WHERE action = 'retracted')
-    GROUP BY load_id
-),
-replaces AS (
-    SELECT by_load_id AS load_id,
-           string_agg(CAST(load_id AS VARCHAR), ', ' ORDER BY load_id) AS replaces
-    FROM pairs GROUP BY by_load_id
-),
-retracted AS (
-    SELECT load_id, max(changed_at) AS retracted_at, max(note) AS retraction_note
-    FROM load_changes WHERE action = 'retracted' GROUP BY load_id
-)
-SELECT l.load_id, l.table_name, l.file_name, l.rows_stored,
-       CAST(coalesce(live.n, 0) AS BIGINT) AS rows_live, l.loaded_at,
-       CASE WHEN r.retracted_at IS NOT NULL THEN 'retracted'
-            WHEN coalesce(live.n, 0) = 0 THEN 'superseded'
-            WHEN live.n < l.rows_stored THEN 'partly superseded'
-            ELSE 'current'
-       END AS status,
-       rp.replaces, s.superseded_by, r.retracted_at, r.retraction_note
-FROM load_log l
-LEFT JOIN live USING (load_id)
-LEFT JOIN superseded s USING (load_id)
-LEFT JOIN replaces rp USING (load_id)
-LEFT JOIN retracted r USING (load_id)
-"""
-
-# Sector: independent if the organisation (a site's first three characters) is in the ODS
-# independent-sector list, or if its code starts with N (the ODS convention for independent
-# sector codes, which also covers organisations newer than the list); otherwise nhs.
-_DIAGNOSTICS_MONTHLY_SQL = """
-WITH placed AS (
-    SELECT org_code, arg_min(region, month) AS region
-    FROM dm01_monthly WHERE region IS NOT NULL GROUP BY org_code
-)
-SELECT d.month, d.org_code, d.org_name,
-       CASE WHEN o.org_code IS NOT NULL OR d.org_code LIKE 'N%' THEN 'independent' ELSE 'nhs' END
-           AS sector,
-       CASE WHEN o.org_code IS NOT NULL THEN 'ods_list'
-            WHEN d.org_code LIKE 'N%' THEN 'n_code' ELSE 'not_independent' END AS sector_basis,
-       CASE WHEN length(d.org_code) = 5 THEN left(d.org_code, 3) ELSE d.org_code END
-           AS ods_org_code,
-       o.org_name AS ods_org_name,
-       coalesce(d.region, p.region) AS region, d.region_code,
-       d.test, d.test_name, d.diagnostic_id,
-       d.waiting_list, d.waiting_6_plus, d.waiting_13_plus,
-       d.planned_tests, d.unscheduled_tests, d.waiting_list_tests,
-       d.planned_tests + d.unscheduled_tests + d.waiting_list_tests AS activity,
-       d.region_name AS region_as_published,
-       CASE WHEN d.region IS NOT NULL THEN 'as_published'
-            WHEN p.region IS NOT NULL THEN 'by_own_later_returns'
-            ELSE 'not_placed' END AS region_basis,
-       d.load_id
-FROM dm01_monthly d
-LEFT JOIN ods_independent_orgs o ON o.org_code = left(d.org_code, 3)
-LEFT JOIN placed p ON p.org_code = d.org_code
-ORDER BY d.month, d.org_code, d.diagnostic_id
-"""
-
-# Every (month, organisation, test) reported in the month or in the same month a year
-# earlier (if that later month is loaded): an organisation that stopped reporting counts as
-# 0 this month, not as missing, so that sums of activity and of baseline cover the same rows.
-_DIAGNOSTICS_VS_BASELINE_SQL = """
-WITH months AS (SELECT DISTINCT month FROM dm01_monthly),
-cur AS (SELECT * FROM diagnostics_monthly),
-keys AS (
-    SELECT month, org_code, test FROM cur
-    UNION
-    SELECT CAST(month + INTERVAL 1 YEAR AS DATE), org_code, test FROM cur
-    WHERE CAST(month + INTERVAL 1 YEAR AS DATE) IN (SELECT month FROM months)
-)
-SELECT k.month, k.org_code, coalesce(c.org_name, b.org_name) AS org_name,
-       coalesce(c.sector, b.sector) AS sector, coalesce(c.region, b.region) AS region,
-       k.test, coalesce(c.test_name, b.test_name) AS test_name,
-       c.org_code IS NOT NULL AS reported,
-       coalesce(c.activity, 0) AS activity,
-       CAST(k.month - INTERVAL 1 YEAR AS DATE) AS baseline_month,
-       CASE WHEN CAST(k.month - INTERVAL 1 YEAR AS DATE) IN (SELECT month FROM months)
-            THEN coalesce(b.activity, 0) END AS baseline_activity,
-       CASE WHEN b.activity > 0 THEN coalesce(c.activity, 0) / b.activity END AS activity_ratio
-FROM keys k
-LEFT JOIN cur c ON c.month = k.month AND c.org_code = k.org_code AND c.test = k.test
-LEFT JOIN cur b ON b.month = CAST(k.month - INTERVAL 1 YEAR AS DATE)
-    AND b.org_code = k.org_code AND b.test = k.test
-ORDER BY k.month, k.org_code, k.test
-"""
-
 _PUBLISHED_VIEWS: tuple[Relation, ...] = (
-    Relation(
+    _view(
         "diagnostics_monthly",
-        "one row per month × reporting organisation × test",
         "Published DM01 diagnostics (NHS England, Open Government Licence v3.0) with sector "
         "and activity. Sector rule: independent if the organisation (a five-character site's "
         "first three characters) is in the ODS independent-sector list, or its code starts "
@@ -852,12 +447,10 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
             ),
             Column("load_id", "INTEGER", "Load that wrote the row."),
         ),
-        sql=_DIAGNOSTICS_MONTHLY_SQL,
         primary_key=("month", "org_code", "diagnostic_id"),
     ),
-    Relation(
+    _view(
         "diagnostics_vs_baseline",
-        "one row per month × organisation × test reported in the month or a year earlier",
         "Each month's DM01 activity beside the same month one year earlier (the baseline, as "
         "the NHS measured recovery against 2019/20). An organisation that reported a test a "
         "year earlier but not this month counts 0 this month.",
@@ -883,15 +476,29 @@ _PUBLISHED_VIEWS: tuple[Relation, ...] = (
                 "activity ÷ baseline_activity; empty where there is no baseline or it is 0.",
             ),
         ),
-        sql=_DIAGNOSTICS_VS_BASELINE_SQL,
         primary_key=("month", "org_code", "test"),
     ),
 )
 
+# Every table a load writes rows to: the input tables' and the published readers' ones.
+LOADED_TABLES = (
+    *(t.stored for t in catalogue.TABLES),
+    *(t.name for t in PUBLISHED_TABLES),
+    ANSWER_KEY.name,
+)
+
+
+def _live_rows() -> str:
+    """The `live` rows of `load_history`: each loaded table's rows counted per load."""
+    first, *rest = LOADED_TABLES
+    lines = [f"        SELECT load_id, count(*) AS n FROM {first} GROUP BY load_id"]
+    lines += [f"        UNION ALL SELECT load_id, count(*) FROM {t} GROUP BY load_id" for t in rest]
+    return "\n".join(lines)
+
+
 VIEWS: tuple[Relation, ...] = (
-    Relation(
+    _view(
         "activity_types",
-        "one row per service line × activity type key",
         "Activity types as the returns label them. A label is matched by its key: lower case, "
         "every run of spaces and punctuation read as one underscore, trimmed of underscores at "
         "the ends, so 'T&O', 't&o ' and 'T & O' are one type (t_o) in capacity, activity and "
@@ -906,12 +513,10 @@ VIEWS: tuple[Relation, ...] = (
             Column("in_activity", "BOOLEAN", "Activity names the type."),
             Column("in_unit_prices", "BOOLEAN", "A unit price names the type."),
         ),
-        sql=_ACTIVITY_TYPES_SQL,
         materialised=True,
     ),
-    Relation(
+    _view(
         "activity_weekly",
-        "one row per week × site × service line × activity type",
         "Activity summed to the week (weeks start on Monday), valued at the unit price.",
         (
             Column("week_start", "DATE", "Monday of the week."),
@@ -923,12 +528,10 @@ VIEWS: tuple[Relation, ...] = (
             Column("unit_price_gbp", "DOUBLE", "Unit price of the type (line default if none)."),
             Column("nhs_value_gbp", "DOUBLE", "nhs_units × unit_price_gbp."),
         ),
-        sql=_ACTIVITY_WEEKLY_SQL,
         materialised=True,
     ),
-    Relation(
+    _view(
         "capacity_use",
-        "one row per capacity row: week × site × service line × activity type",
         "Each capacity row with the NHS units that used it and the cost of the unused part. "
         "Activity of a type meets capacity naming that type, else the line's untyped capacity.",
         (
@@ -944,12 +547,10 @@ VIEWS: tuple[Relation, ...] = (
             Column("unused_capacity_cost_gbp", "DOUBLE", "unused_units × unit_price_gbp."),
             Column("load_id", "INTEGER", "Load that wrote the capacity row."),
         ),
-        sql=_CAPACITY_USE_SQL,
         materialised=True,
     ),
-    Relation(
+    _view(
         "utilisation_weekly",
-        "one row per week × site × service line",
         "Capacity against NHS and private activity, the core of every page.",
         (
             Column("week_start", "DATE", "Monday of the week."),
@@ -959,12 +560,10 @@ VIEWS: tuple[Relation, ...] = (
             Column("service_line", "VARCHAR", "Service line."),
             *_MEASURES,
         ),
-        sql=_UTILISATION_WEEKLY_SQL,
         materialised=True,
     ),
-    Relation(
+    _view(
         "utilisation_provider",
-        "one row per provider × service line, over every loaded week",
         "utilisation_weekly rolled up to the provider (ratios of sums, never means of ratios).",
         (
             *_GEO[:3],
@@ -976,11 +575,9 @@ VIEWS: tuple[Relation, ...] = (
             Column("last_week", "DATE", "Last week."),
             *_MEASURES,
         ),
-        sql=_UTILISATION_PROVIDER_SQL,
     ),
-    Relation(
+    _view(
         "contract_weekly",
-        "one row per contract × week it covers",
         "Contract value apportioned to each week: monthly value × 12 ÷ 365 per day covered.",
         (
             Column("contract_id", "VARCHAR", "Contract."),
@@ -990,11 +587,9 @@ VIEWS: tuple[Relation, ...] = (
             Column("days_covered", "INTEGER", "Days of the week the contract covers (1–7)."),
             Column("contract_value_gbp", "DOUBLE", "Contract value apportioned to the week, £."),
         ),
-        sql=_CONTRACT_WEEKLY_SQL,
     ),
-    Relation(
+    _view(
         "data_quality",
-        "one row per finding",
         "Warnings about loaded data that are allowed but worth a look, including activity "
         "types written with different labels that are read as one type.",
         (
@@ -1005,11 +600,9 @@ VIEWS: tuple[Relation, ...] = (
             Column("check_name", "VARCHAR", "Which check found it."),
             Column("detail", "VARCHAR", "What was found."),
         ),
-        sql=_DATA_QUALITY_SQL,
     ),
-    Relation(
+    _view(
         "load_history",
-        "one row per load",
         "Every load with what became of it: rows still live, the loads it replaced, the loads "
         "that replaced it and its retraction (see `load_changes`).",
         (
@@ -1033,7 +626,7 @@ VIEWS: tuple[Relation, ...] = (
             Column("retracted_at", "TIMESTAMP", "When `capwatch unload` took it out (UTC)."),
             Column("retraction_note", "VARCHAR", "The reason given, if any."),
         ),
-        sql=_LOAD_HISTORY_SQL,
+        fill={"live_rows": _live_rows()},
     ),
 )
 

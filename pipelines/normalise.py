@@ -142,9 +142,9 @@ def _typed(col: InputColumn) -> list[pl.Expr]:
 
 
 def _defaults(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:
-    if table.name == "activity":
-        lf = lf.with_columns(pl.col("units").fill_null(1))
-    return lf
+    """Empty values of a column with a default (`catalogue.InputColumn.default`) read as it."""
+    filled = [pl.col(c.name).fill_null(c.default) for c in table.columns if c.default is not None]
+    return lf.with_columns(filled) if filled else lf
 
 
 def normalise(lf: pl.LazyFrame, table: InputTable) -> pl.LazyFrame:

@@ -15,17 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from capwatch.load import ingest
+from tests.tables_support import header
 
 FILES: dict[str, str] = {
     "providers.csv": (
-        "provider_code,provider_name,group,region\n"
-        "NA1,Alpha Health,Alpha Group,London\n"
+        header("providers") + "NA1,Alpha Health,Alpha Group,London\n"
         "NB1,Beta Care,Beta Group,North West\n"
         'NB2,"Beta Care, Leeds",Beta Group,North East and Yorkshire\n'
     ),
     "sites.csv": (
-        "site_code,provider_code,site_name,region\n"
-        "NA101,NA1,Alpha One,London\n"
+        header("sites") + "NA101,NA1,Alpha One,London\n"
         "NA102,NA1,Alpha Two,South East\n"
         "NB101,NB1,Beta North West,North West\n"
         "NB201,NB2,Beta Leeds,North East and Yorkshire\n"
@@ -39,8 +38,7 @@ FILES: dict[str, str] = {
         "C3,NB2,2020-06-01,2020-06-28,1825,removed,2020-06-18,poor utilisation\n"
     ),
     "unit_prices.csv": (
-        "service_line,activity_type,unit_price_gbp\n"
-        "diagnostics,,100\n"
+        header("unit_prices", "activity_type") + "diagnostics,,100\n"
         "diagnostics,mri,200\n"
         "day_case,,1000\n"
         "outpatients,,50\n"
@@ -55,16 +53,13 @@ _CAPACITY = (  # site, line, type, units per week
     ("NB101", "diagnostics", "", 8),
     ("NB201", "day_case", "", 4),
 )
-FILES["capacity.csv"] = (
-    "site_code,service_line,activity_type,week_start,capacity_units\n"
-    + "".join(
-        f"{site},{line},{kind},{week},{units}\n"
-        for week in _WEEKS
-        for site, line, kind, units in _CAPACITY
-    )
+FILES["capacity.csv"] = header("capacity", "activity_type") + "".join(
+    f"{site},{line},{kind},{week},{units}\n"
+    for week in _WEEKS
+    for site, line, kind, units in _CAPACITY
 )
 FILES["activity_2020-06.csv"] = (
-    "site_code,service_line,activity_type,activity_date,funding,units\n"
+    header("activity", "activity_type", "units") +
     # week 1
     "NA101,diagnostics,mri,2020-06-02,nhs,6\n"
     "NA101,diagnostics,mri,2020-06-02,private,3\n"

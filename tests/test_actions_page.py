@@ -14,9 +14,8 @@ from capwatch import config
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.verdicts import VERDICT_LABELS, headline, verdicts
 from capwatch.db import Database
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
-
-APP = str(ENTRY_SCRIPT)
+from capwatch.ui.scripts import page_file
+from tests.app_support import open_page
 
 
 @pytest.fixture
@@ -27,14 +26,7 @@ def db_env(synthetic_db: Path) -> Iterator[Path]:
 
 
 def _app(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_page(page, timeout=90, **params)
 
 
 def _active_at_last_week(db: Database) -> int:

@@ -24,6 +24,7 @@ from capwatch import db
 from capwatch.export import csv_bytes, export_relation
 from capwatch.load import IngestReport, ingest
 from tests import untidy_returns
+from tests.tables_support import header
 
 CORPUS = Path(__file__).parent / "corpus"
 NEW = "load_id > 6"  # the tiny dataset takes loads 1-6
@@ -349,7 +350,7 @@ def _providers_with_name_of(length: int) -> Callable[[Path], None]:
     def make(folder: Path) -> None:
         name = ("Long Name Health " * 200)[:length]
         (folder / "providers.csv").write_text(
-            f"provider_code,provider_name,group,region\nNX3,{name},Gamma Group,London\n"
+            header("providers") + f"NX3,{name},Gamma Group,London\n"
         )
 
     return make

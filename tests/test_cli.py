@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from capwatch import db
 from capwatch.cli import app
 from tests import untidy_returns
+from tests.tables_support import header
 
 runner = CliRunner()
 
@@ -51,7 +52,7 @@ def test_ingest_then_export_round_trip(tmp_path: Path) -> None:
 def test_a_rejected_file_fails_the_run_after_the_good_ones_load(tmp_path: Path) -> None:
     folder = untidy_returns.write(tmp_path / "in")
     (folder / "capacity_bad.csv").write_text(
-        "site_code,service_line,week_start,capacity_units\nNX101,diagnostics,2020-06-23,5\n"
+        header("capacity") + "NX101,diagnostics,2020-06-23,5\n"
     )
     database = tmp_path / "c.duckdb"
     proc = _capwatch("ingest", str(folder), "--db", str(database))

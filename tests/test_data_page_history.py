@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from capwatch import config, db
 from capwatch.load import ingest
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from capwatch.ui.scripts import page_file
 from tests import untidy_returns
-
-APP = str(ENTRY_SCRIPT)
+from tests.app_support import open_app
+from tests.tables_support import header
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +24,13 @@ def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert ingest([untidy_returns.write(folder / "tiny")], path).ok
     fix = {
         "capacity_fix.csv": (
-            "site_code,service_line,activity_type,week_start,capacity_units\n"
-            "NX102,diagnostics,,2020-06-01,25\n"
+            header("capacity", "activity_type") + "NX102,diagnostics,,2020-06-01,25\n"
         )
     }
     assert ingest([untidy_returns.write(folder / "fix", fix)], path, replace=True).ok
     extra = {
         "activity_2020-06-extra.csv": (
-            "site_code,service_line,activity_type,activity_date,funding,units\n"
-            "NX102,diagnostics,ct,2020-06-05,nhs,4\n"
+            header("activity", "activity_type", "units") + "NX102,diagnostics,ct,2020-06-05,nhs,4\n"
         )
     }
     assert ingest([untidy_returns.write(folder / "extra", extra)], path).ok
@@ -50,9 +47,7 @@ def db_env(history_db: Path) -> Iterator[Path]:
 
 
 def test_the_data_page_shows_supersessions_and_retractions(db_env: Path) -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page_file("data")).run()
+    at = open_app(page_file("data"))
     assert not at.exception, [e.value for e in at.exception]
     log = at.dataframe[0].value.set_index("load_id")
     assert list(log.index) == [8, 7, 6, 5, 4, 3, 2, 1]  # newest first

@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from capwatch import db
 from capwatch.cli import app
 from capwatch.load import ingest
+from tests.tables_support import header
 
-HEADER = "region,service_line,activity_type,week_start,patients_waiting,referrals_offered\n"
+HEADER = header("demand", "activity_type")
 GOOD = (
     HEADER + "London,diagnostics,,2020-06-01,5400,310\n"
     'london,Diagnostics,MRI,01/06/2020,"1,200",90\n'

@@ -21,23 +21,22 @@ from capwatch.analytics import diagnostics
 from capwatch.analytics.filters import Filters
 from capwatch.db import Database
 from capwatch.load import ingest
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from capwatch.ui.scripts import page_file
+from tests.app_support import open_page
 from tests.published_support import EPHP, JUN_2019, JUN_2020, col, read_grid
+from tests.tables_support import header
 
-APP = str(ENTRY_SCRIPT)
 JUNE_2019, JUNE_2020 = date(2019, 6, 1), date(2020, 6, 1)
 
 CONTRACT_FILES = {  # constructed, test-only contract data on the real codes NT4 / NT422
-    "providers.csv": "provider_code,provider_name,group,region\n"
-    "NT4,Constructed test provider NT4,Constructed test group,London\n",
-    "sites.csv": "site_code,provider_code,site_name,region\n"
-    "NT422,NT4,Constructed test site NT422,London\n",
-    "contracts.csv": "contract_id,provider_code,start_date,end_date,monthly_value_gbp\n"
-    "T-1,NT4,2020-06-01,2020-06-28,1000\n",
-    "capacity.csv": "site_code,service_line,activity_type,week_start,capacity_units\n"
+    "providers.csv": header("providers")
+    + "NT4,Constructed test provider NT4,Constructed test group,London\n",
+    "sites.csv": header("sites") + "NT422,NT4,Constructed test site NT422,London\n",
+    "contracts.csv": header("contracts") + "T-1,NT4,2020-06-01,2020-06-28,1000\n",
+    "capacity.csv": header("capacity", "activity_type")
     + "".join(f"NT422,diagnostics,ct,2020-06-{d:02d},50\n" for d in (1, 8, 15, 22)),
-    "activity_2020-06.csv": "site_code,service_line,activity_type,activity_date,funding,units\n"
-    "NT422,diagnostics,ct,2020-06-02,nhs,20\n",
+    "activity_2020-06.csv": header("activity", "activity_type", "units")
+    + "NT422,diagnostics,ct,2020-06-02,nhs,20\n",
 }
 
 
@@ -177,14 +176,7 @@ def test_synthetic_contract_data_never_sits_beside_real_figures(synthetic_named:
 
 def _app(mp: pytest.MonkeyPatch, db_path: Path, page: str, **params: str) -> AppTest:
     mp.setenv(config.DB_ENV_VAR, str(db_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_page(page, **params)
 
 
 def test_diagnostics_page_labels_the_data_and_links_profiles(

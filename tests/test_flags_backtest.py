@@ -43,6 +43,7 @@ from capwatch.cli import app
 from capwatch.db import Database
 from capwatch.load import ingest
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from tests.tables_support import header
 
 W = [date(2020, 6, 1) + timedelta(weeks=i) for i in range(7)]
 LOW = {"low_utilisation": {"window_weeks": 2}}
@@ -64,12 +65,11 @@ def _files() -> dict[str, str]:
             act.append(f"{site},day_case,{week},nhs,{n}")
     act.append("GG101,day_case,2020-07-19,private,1")  # activity runs to Sunday of W7
     return {
-        "providers.csv": "provider_code,provider_name,group,region\n"
-        "RR1,Red Clinic,Red,London\nMM1,Mauve Care,Mauve,Midlands\n"
+        "providers.csv": header("providers")
+        + "RR1,Red Clinic,Red,London\nMM1,Mauve Care,Mauve,Midlands\n"
         "GG1,Green Health,Green,North West\nLL1,Lilac Day Care,Lilac,South East\n"
         "UU1,Umber Scans,Umber,East of England\n",
-        "sites.csv": "site_code,provider_code,site_name,region\n"
-        "RR101,RR1,Red One,London\nMM101,MM1,Mauve One,Midlands\n"
+        "sites.csv": header("sites") + "RR101,RR1,Red One,London\nMM101,MM1,Mauve One,Midlands\n"
         "GG101,GG1,Green One,North West\nLL101,LL1,Lilac One,South East\n"
         "UU101,UU1,Umber One,East of England\n",
         "contracts.csv": "contract_id,provider_code,start_date,end_date,monthly_value_gbp,"
@@ -79,7 +79,7 @@ def _files() -> dict[str, str]:
         "C-GG1,GG1,2020-06-01,2020-09-30,36500,active,,\n"
         "C-LL1,LL1,2020-06-01,2020-09-30,36500,active,,\n"
         "C-UU1,UU1,2020-06-01,2020-09-30,36500,removed,,\n",
-        "unit_prices.csv": "service_line,activity_type,unit_price_gbp\nday_case,,1000\n",
+        "unit_prices.csv": header("unit_prices", "activity_type") + "day_case,,1000\n",
         "capacity.csv": "\n".join(cap) + "\n",
         "activity_2020.csv": "\n".join(act) + "\n",
         "answer_key.csv": "provider_code,delivery_ability,price_ratio,referral_propensity,"
@@ -297,16 +297,15 @@ def test_an_all_lines_flag_does_not_change_with_a_line_filter(tmp_path: Path) ->
     folder = tmp_path / "in"
     folder.mkdir()
     files = {
-        "providers.csv": "provider_code,provider_name,group,region\nVV1,Violet,Violet,London\n",
-        "sites.csv": "site_code,provider_code,site_name,region\nVV101,VV1,Violet One,London\n",
-        "contracts.csv": "contract_id,provider_code,start_date,end_date,monthly_value_gbp\n"
-        "C-VV1,VV1,2020-06-01,2020-06-07,73000\n",
-        "unit_prices.csv": "service_line,activity_type,unit_price_gbp\n"
-        "day_case,,100\noutpatients,,50\n",
-        "capacity.csv": "site_code,service_line,week_start,capacity_units\n"
-        "VV101,day_case,2020-06-01,100\nVV101,outpatients,2020-06-01,100\n",
-        "activity.csv": "site_code,service_line,activity_date,funding,units\n"
-        "VV101,day_case,2020-06-01,nhs,10\nVV101,outpatients,2020-06-07,nhs,20\n",
+        "providers.csv": header("providers") + "VV1,Violet,Violet,London\n",
+        "sites.csv": header("sites") + "VV101,VV1,Violet One,London\n",
+        "contracts.csv": header("contracts") + "C-VV1,VV1,2020-06-01,2020-06-07,73000\n",
+        "unit_prices.csv": header("unit_prices", "activity_type")
+        + "day_case,,100\noutpatients,,50\n",
+        "capacity.csv": header("capacity")
+        + "VV101,day_case,2020-06-01,100\nVV101,outpatients,2020-06-01,100\n",
+        "activity.csv": header("activity", "units")
+        + "VV101,day_case,2020-06-01,nhs,10\nVV101,outpatients,2020-06-07,nhs,20\n",
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")

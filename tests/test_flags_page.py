@@ -13,10 +13,10 @@ from capwatch import config
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags import compute_flags
 from capwatch.db import Database
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from capwatch.ui.scripts import page_file
+from tests.app_support import assert_ok, open_app
 from tests.test_flags_rules import build
 
-APP = str(ENTRY_SCRIPT)
 PAGE = page_file("flags")
 ALL = Filters()
 
@@ -30,15 +30,10 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app(db_path: Path) -> Iterator[AppTest]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.DB_ENV_VAR, str(db_path))
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.run()
-        at.switch_page(PAGE).run()
-        yield at
+        yield open_app(PAGE)
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_ok = assert_ok
 
 
 def _table_rules(at: AppTest) -> set[str]:
@@ -102,10 +97,7 @@ def test_notes_say_what_spc_could_not_assess(app: AppTest) -> None:
 def test_no_flags_is_a_plain_message(db_path: Path) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.DB_ENV_VAR, str(db_path))
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params["provider"] = "BB1"  # 50% utilisation, fair price: no rule fires
-        at.run()
-        at.switch_page(PAGE).run()
+        at = open_app(PAGE, provider="BB1")  # 50% utilisation, fair price: no rule fires
     _ok(at)
     assert not at.dataframe
     assert any("No flags" in s.value for s in at.success)

@@ -32,6 +32,7 @@ from capwatch.analytics.flags.data import complete_weeks
 from capwatch.analytics.flags.engine import FLAG_COLUMNS
 from capwatch.db import Database
 from capwatch.load import ingest
+from tests.tables_support import header
 
 W1 = date(2020, 6, 1)
 WEEKS = [W1 + timedelta(weeks=i) for i in range(9)]  # W9 is partial
@@ -66,19 +67,18 @@ def _files() -> dict[str, str]:
         f"BB102,day_case,{LAST_DAY.isoformat()},private,1",
     ]
     return {
-        "providers.csv": "provider_code,provider_name,group,region\n"
-        "AA1,Alpha Clinic,Alpha,London\nBB1,Beta Health,Beta,North West\n"
+        "providers.csv": header("providers")
+        + "AA1,Alpha Clinic,Alpha,London\nBB1,Beta Health,Beta,North West\n"
         "CC1,Gamma Scans,Gamma,Midlands\nDD1,Delta Day Care,Delta,South East\n"
         "EE1,Epsilon Imaging,Beta,North West\n",
-        "sites.csv": "site_code,provider_code,site_name,region\n"
-        "AA101,AA1,Alpha One,London\nBB101,BB1,Beta One,North West\n"
+        "sites.csv": header("sites") + "AA101,AA1,Alpha One,London\nBB101,BB1,Beta One,North West\n"
         "BB102,BB1,Beta Two,North West\nCC101,CC1,Gamma One,Midlands\n"
         "DD101,DD1,Delta One,South East\nEE101,EE1,Epsilon One,North West\n",
-        "contracts.csv": "contract_id,provider_code,start_date,end_date,monthly_value_gbp\n"
-        "C-AA1,AA1,2020-06-01,2020-09-30,3650000\nC-BB1,BB1,2020-06-01,2020-09-30,365000\n"
+        "contracts.csv": header("contracts")
+        + "C-AA1,AA1,2020-06-01,2020-09-30,3650000\nC-BB1,BB1,2020-06-01,2020-09-30,365000\n"
         "C-EE1,EE1,2020-06-01,2020-09-30,36500\n",
-        "unit_prices.csv": "service_line,activity_type,unit_price_gbp\n"
-        "day_case,,1000\ndiagnostics,,100\n",
+        "unit_prices.csv": header("unit_prices", "activity_type")
+        + "day_case,,1000\ndiagnostics,,100\n",
         "capacity.csv": "\n".join(cap) + "\n",
         "activity_2020.csv": "\n".join(act) + "\n",
     }

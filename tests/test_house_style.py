@@ -17,6 +17,7 @@ from capwatch import db
 from capwatch.load import ingest
 from capwatch.ui import charts, format, tables
 from tests import untidy_returns
+from tests.tables_support import header
 
 
 @pytest.mark.parametrize(
@@ -133,8 +134,7 @@ def test_a_rejected_file_is_recorded_with_its_problems_by_row_and_column(
     bad = tmp_path / "bad" / "capacity.csv"
     bad.parent.mkdir()
     bad.write_text(
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NX101,diagnostics,,2020-07-06,-5\n"
+        header("capacity", "activity_type") + "NX101,diagnostics,,2020-07-06,-5\n"
         "NX101,diagnostics,,2020-07-13,12\n"
         "NX101,diagnostics,,2020-07-20,-1\n"
     )
@@ -180,10 +180,7 @@ def test_the_data_page_lists_a_rejected_file_and_its_problems(
     assert ingest([untidy_returns.write(tmp_path / "in")], database).ok
     bad = tmp_path / "bad" / "capacity.csv"
     bad.parent.mkdir()
-    bad.write_text(
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NX101,diagnostics,,2020-07-06,-5\n"
-    )
+    bad.write_text(header("capacity", "activity_type") + "NX101,diagnostics,,2020-07-06,-5\n")
     assert not ingest([bad], database).ok
     monkeypatch.setenv(config.DB_ENV_VAR, str(database))
     at = AppTest.from_file(str(ENTRY_SCRIPT), default_timeout=60)

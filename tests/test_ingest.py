@@ -12,6 +12,7 @@ import pytest
 from capwatch import db
 from capwatch.load import ingest
 from tests import untidy_returns
+from tests.tables_support import header
 
 
 def _read(path: Path, sql: str) -> pl.DataFrame:
@@ -186,58 +187,55 @@ def test_semicolons_bom_and_windows_1252_are_read(tmp_path: Path) -> None:
 BAD_CASES = [
     pytest.param(
         "capacity.csv",
-        "site_code,service_line,week_start,capacity_units\nNX101,diagnostics,2020-06-22,5\n"
-        "ZZ999,diagnostics,2020-06-22,5\n",
+        header("capacity") + "NX101,diagnostics,2020-06-22,5\nZZ999,diagnostics,2020-06-22,5\n",
         (3, "site_code", "unknown site 'ZZ999'"),
         id="unknown-site",
     ),
     pytest.param(
         "capacity.csv",
-        "site_code,service_line,week_start,capacity_units\nNX101,radiology,2020-06-22,5\n",
+        header("capacity") + "NX101,radiology,2020-06-22,5\n",
         (2, "service_line", "'radiology' is not a valid service_line"),
         id="service-line-outside-the-four",
     ),
     pytest.param(
         "capacity.csv",
-        "site_code,service_line,week_start,capacity_units\nNX101,diagnostics,2020-06-23,5\n",
+        header("capacity") + "NX101,diagnostics,2020-06-23,5\n",
         (2, "week_start", "Monday"),
         id="week-start-not-a-monday",
     ),
     pytest.param(
         "capacity.csv",
-        "site_code,service_line,week_start,capacity_units\nNX101,diagnostics,2020-06-22,5\n"
-        "NX101,Diagnostics,22/06/2020,6\n",
+        header("capacity") + "NX101,diagnostics,2020-06-22,5\nNX101,Diagnostics,22/06/2020,6\n",
         (3, "site_code, service_line, activity_type, week_start", "duplicate key"),
         id="duplicate-capacity-key",
     ),
     pytest.param(
         "activity_x.csv",
-        "site_code,service_line,activity_date,funding\nNX101,diagnostics,31/02/2020,nhs\n",
+        header("activity") + "NX101,diagnostics,31/02/2020,nhs\n",
         (2, "activity_date", "'31/02/2020' is not a valid activity_date"),
         id="impossible-date",
     ),
     pytest.param(
         "activity_x.csv",
-        "site_code,service_line,activity_date,funding\nNX101,diagnostics,1899-06-01,nhs\n",
+        header("activity") + "NX101,diagnostics,1899-06-01,nhs\n",
         (2, "activity_date", "years 2000"),
         id="out-of-range-date",
     ),
     pytest.param(
         "activity_x.csv",
-        "site_code,service_line,activity_date,funding,units\nNX101,diagnostics,2020-07-01,nhs,-2\n",
+        header("activity", "units") + "NX101,diagnostics,2020-07-01,nhs,-2\n",
         (2, "units", "whole number"),
         id="negative-units",
     ),
     pytest.param(
         "activity_x.csv",
-        "site_code,service_line,activity_date,funding,units\n"
-        "NX101,diagnostics,2020-07-01,nhs,1.5\n",
+        header("activity", "units") + "NX101,diagnostics,2020-07-01,nhs,1.5\n",
         (2, "units", "whole number"),
         id="fractional-units",
     ),
     pytest.param(
         "activity_x.csv",
-        "site_code,service_line,activity_date,funding\nNX101,diagnostics,2020-07-01,insurer\n",
+        header("activity") + "NX101,diagnostics,2020-07-01,insurer\n",
         (2, "funding", "use nhs or private"),
         id="funding-not-nhs-or-private",
     ),
@@ -249,19 +247,19 @@ BAD_CASES = [
     ),
     pytest.param(
         "sites_more.csv",
-        "site_code,provider_code,site_name,region\nNX301,NX3,Gamma One,London\n",
+        header("sites") + "NX301,NX3,Gamma One,London\n",
         (2, "provider_code", "unknown provider 'NX3'"),
         id="unknown-provider",
     ),
     pytest.param(
         "providers_more.csv",
-        "provider_code,provider_name,group,region\nNX4,Delta,Delta Group,Wessex\n",
+        header("providers") + "NX4,Delta,Delta Group,Wessex\n",
         (2, "region", "NHS England regions"),
         id="unknown-region",
     ),
     pytest.param(
         "activity_x.csv",
-        "site_code,service_line,activity_date,funding\nNX101,diagnostics,2020-06-03,nhs\n",
+        header("activity") + "NX101,diagnostics,2020-06-03,nhs\n",
         (2, "site_code", "already loaded from activity_2020-06.csv"),
         id="overlaps-an-earlier-activity-load",
     ),
@@ -291,7 +289,7 @@ def test_a_rejected_file_changes_no_data_and_is_recorded(tiny_db: Path, tmp_path
     # file changes; every data table stays exactly as it was.
     before = db.table_fingerprint(tiny_db)
     bad = tmp_path / "capacity_bad.csv"
-    bad.write_text("site_code,service_line,week_start,capacity_units\nNX101,x,2020-06-22,5\n")
+    bad.write_text(header("capacity") + "NX101,x,2020-06-22,5\n")
     assert not ingest([bad], tiny_db).ok
     assert db.table_fingerprint(tiny_db) == before
     assert (
@@ -305,13 +303,9 @@ def test_a_rejected_file_changes_no_data_and_is_recorded(tiny_db: Path, tmp_path
 def test_good_files_load_when_another_in_the_run_is_rejected(tiny_db: Path, tmp_path: Path) -> None:
     good = tmp_path / "run" / "capacity_good.csv"
     good.parent.mkdir()
-    good.write_text(
-        "site_code,service_line,week_start,capacity_units\nNX102,diagnostics,2020-06-22,9\n"
-    )
+    good.write_text(header("capacity") + "NX102,diagnostics,2020-06-22,9\n")
     bad = tmp_path / "run" / "capacity_worse.csv"
-    bad.write_text(
-        "site_code,service_line,week_start,capacity_units\nNX102,diagnostics,2020-06-29,-9\n"
-    )
+    bad.write_text(header("capacity") + "NX102,diagnostics,2020-06-29,-9\n")
     report = ingest([good.parent], tiny_db)
     assert not report.ok
     assert {o.path.name: o.status for o in report.outcomes} == {

@@ -18,6 +18,7 @@ from capwatch.load import ingest
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from pipelines.normalise import activity_key
 from tests import untidy_returns
+from tests.tables_support import header
 
 REAL_DM01 = (
     Path(__file__).resolve().parents[2]
@@ -79,18 +80,15 @@ def test_every_published_dm01_test_name_is_a_label_with_a_key_of_its_own() -> No
 # A return written the way providers write them, on the tiny dataset's sites.
 LABELLED = {
     "unit_prices_2020-06.csv": (
-        "service_line,activity_type,unit_price_gbp\n"
-        "Day case,T&O,500\n"
+        header("unit_prices", "activity_type") + "Day case,T&O,500\n"
         "diagnostics,Gastroscopy (OGD),300\n"
     ),
     "capacity_2020-06-22.csv": (
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NX201,day_case,T & O,2020-06-22,10\n"
+        header("capacity", "activity_type") + "NX201,day_case,T & O,2020-06-22,10\n"
         "NX101,Diagnostics,gastroscopy (ogd),2020-06-22,4\n"
     ),
     "activity_2020-06-22.csv": (
-        "site_code,service_line,activity_type,activity_date,funding,units\n"
-        "NX201,day_case,t&o ,2020-06-23,nhs,2\n"
+        header("activity", "activity_type", "units") + "NX201,day_case,t&o ,2020-06-23,nhs,2\n"
         "NX201,Day case,T&O,2020-06-24,nhs,1\n"
         "NX201,day_case,T&O,2020-06-24,private,6\n"
         "NX101,diagnostics,Gastroscopy (OGD),2020-06-25,nhs,1\n"

@@ -28,6 +28,7 @@ from capwatch.db import Database
 from capwatch.load import ingest
 from capwatch.pack.make import batch, make_pack
 from tests import hand_worked
+from tests.tables_support import header
 
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}")
@@ -43,8 +44,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     fix = folder / "fix" / "capacity_fix.csv"
     fix.parent.mkdir()
     fix.write_text(
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NA101,diagnostics,mri,2020-06-01,10\n",
+        header("capacity", "activity_type") + "NA101,diagnostics,mri,2020-06-01,10\n",
         encoding="utf-8",
     )
     assert ingest([fix], db_path, replace=True).ok

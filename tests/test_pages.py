@@ -16,12 +16,12 @@ from capwatch.db import Database
 from capwatch.synthetic import expected_good_providers, expected_poor_providers
 from capwatch.ui import format
 from capwatch.ui.pages import PAGES as REGISTRY
-from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
+from capwatch.ui.scripts import page_file
 from tests import hand_worked
+from tests.app_support import assert_ok, open_app
 from tests.conftest import SYNTHETIC_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ENTRY_SCRIPT)
 PAGES = [page_file(p.name) for p in REGISTRY]  # every page of the registry
 
 
@@ -37,19 +37,8 @@ def db_env(tiny_path: Path) -> Iterator[Path]:
         yield tiny_path
 
 
-def _app(page: str | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_app = open_app
+_ok = assert_ok
 
 
 def _url(at: AppTest, key: str) -> list[str]:

@@ -18,8 +18,9 @@ from capwatch.load import ingest
 from capwatch.outputs import OutputFailed, UnsafeOutput
 from pipelines.problems import MAX_PROBLEMS_SHOWN, REJECTED_PROBLEM_COLUMNS
 from tests import untidy_returns
+from tests.tables_support import header
 
-HEADER = "site_code,service_line,activity_type,week_start,capacity_units\n"
+HEADER = header("capacity", "activity_type")
 ROW = "NX101,diagnostics,,2020-09-07,5\n"
 
 

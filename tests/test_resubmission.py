@@ -23,21 +23,20 @@ from capwatch.contract import INPUT_TABLES
 from capwatch.errors import UnloadRefused
 from capwatch.load import ingest, load_file
 from tests import untidy_returns
+from tests.tables_support import header
 
 DATA_TABLES = ("providers", "sites", "contracts", "unit_prices", "capacity", "activity_daily")
 JUN1, JUN15 = date(2020, 6, 1), date(2020, 6, 15)
-CAP_HEADER = "site_code,service_line,activity_type,week_start,capacity_units\n"
+CAP_HEADER = header("capacity", "activity_type")
 
 # The provider resends NX201's day-case capacity for 15 June (1,000 was a typo for 100) and
 # NX101's diagnostics activity for 2 June (4 MRI, not 3, and 1 CT it had left out).
 CORRECTIONS = {
     "capacity_corrected.csv": (
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NX201,day_case,,2020-06-15,100\n"
+        header("capacity", "activity_type") + "NX201,day_case,,2020-06-15,100\n"
     ),
     "activity_2020-06-02_corrected.csv": (
-        "site_code,service_line,activity_type,activity_date,funding,units\n"
-        "NX101,diagnostics,MRI,2020-06-02,nhs,4\n"
+        header("activity", "activity_type", "units") + "NX101,diagnostics,MRI,2020-06-02,nhs,4\n"
         "NX101,diagnostics,CT,2020-06-02,nhs,1\n"
     ),
 }
@@ -214,8 +213,7 @@ def test_a_chain_of_replacements_unwinds_whatever_the_order(database: Path, tmp_
             folder,
             {
                 f"capacity_{units}.csv": (
-                    "site_code,service_line,activity_type,week_start,capacity_units\n"
-                    f"NX102,diagnostics,,2020-06-01,{units}\n"
+                    header("capacity", "activity_type") + f"NX102,diagnostics,,2020-06-01,{units}\n"
                 )
             },
         )
@@ -269,8 +267,7 @@ def test_a_newer_reference_file_is_recorded_as_replacing_rows_and_an_unload_puts
         tmp_path / "renamed",
         {
             "providers_renamed.csv": (
-                "provider_code,provider_name,group,region\n"
-                "NX1,Alpha Health Ltd,Alpha Group,London\n"
+                header("providers") + "NX1,Alpha Health Ltd,Alpha Group,London\n"
             )
         },
     )

@@ -23,6 +23,7 @@ from capwatch.errors import DatabaseMissing, QueryRefused
 from capwatch.load import ingest
 from capwatch.sandbox import QueryFailed, run_query, screen_sql, worker
 from tests import untidy_returns
+from tests.tables_support import header
 
 WEEKS = ("2020-06-01", "2020-06-08", "2020-06-15", "2020-06-22")
 
@@ -31,21 +32,21 @@ WEEKS = ("2020-06-01", "2020-06-08", "2020-06-15", "2020-06-22")
 #   NB1: 100 units a week, 60 NHS + 5 private   -> 0.60: not flagged
 #   NC1:  10 units a week,  1 NHS a week        -> 0.10 but only 40 units: too small to flag
 LOW_UTIL_FILES: dict[str, str] = {
-    "providers.csv": "provider_code,provider_name,group,region\n"
-    "NA1,Alpha,G1,London\nNB1,Beta,G1,London\nNC1,Gamma,G2,Midlands\n",
-    "sites.csv": "site_code,provider_code,site_name,region\n"
-    "NA101,NA1,Alpha One,London\nNB101,NB1,Beta One,London\nNC101,NC1,Gamma One,Midlands\n",
-    "contracts.csv": "contract_id,provider_code,start_date,end_date,monthly_value_gbp\n"
-    "C1,NA1,2020-06-01,2020-06-30,1000\nC2,NB1,2020-06-01,2020-06-30,1000\n"
+    "providers.csv": header("providers")
+    + "NA1,Alpha,G1,London\nNB1,Beta,G1,London\nNC1,Gamma,G2,Midlands\n",
+    "sites.csv": header("sites")
+    + "NA101,NA1,Alpha One,London\nNB101,NB1,Beta One,London\nNC101,NC1,Gamma One,Midlands\n",
+    "contracts.csv": header("contracts")
+    + "C1,NA1,2020-06-01,2020-06-30,1000\nC2,NB1,2020-06-01,2020-06-30,1000\n"
     "C3,NC1,2020-06-01,2020-06-30,1000\n",
-    "unit_prices.csv": "service_line,activity_type,unit_price_gbp\ndiagnostics,,100\n",
-    "capacity.csv": "site_code,service_line,week_start,capacity_units\n"
+    "unit_prices.csv": header("unit_prices", "activity_type") + "diagnostics,,100\n",
+    "capacity.csv": header("capacity")
     + "".join(
         f"{site},diagnostics,{week},{units}\n"
         for week in WEEKS
         for site, units in (("NA101", 100), ("NB101", 100), ("NC101", 10))
     ),
-    "activity.csv": "site_code,service_line,activity_date,funding,units\n"
+    "activity.csv": header("activity", "units")
     + "".join(
         f"{site},diagnostics,{week},{funding},{units}\n"
         for week in WEEKS

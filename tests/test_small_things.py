@@ -14,6 +14,7 @@ from capwatch.analytics.reference import load_history
 from capwatch.cli import _count, app, one_line
 from capwatch.load import ingest
 from tests import untidy_returns
+from tests.tables_support import header
 
 
 def test_version() -> None:
@@ -76,8 +77,7 @@ def test_a_load_put_back_by_an_unload_is_no_longer_superseded(tmp_path: Path) ->
     fix = tmp_path / "fix"
     fix.mkdir()
     (fix / "capacity_fix.csv").write_text(
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NX101,diagnostics,mri,2020-06-01,12\n",
+        header("capacity", "activity_type") + "NX101,diagnostics,mri,2020-06-01,12\n",
         encoding="utf-8",
     )
     replaced = ingest([fix], path, replace=True).outcomes[0]

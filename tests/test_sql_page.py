@@ -21,6 +21,7 @@ from capwatch.analytics.examples import EXAMPLES
 from capwatch.export import arrow_csv_bytes, arrow_xlsx_bytes, provenance
 from capwatch.ui.scripts import ENTRY_SCRIPT, page_file
 from tests import hand_worked
+from tests.app_support import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ENTRY_SCRIPT)
@@ -50,11 +51,7 @@ def direct(db: Path, sql: str) -> pl.DataFrame:
 
 
 def open_page(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page(PAGE).run()
+    return open_app(PAGE, **params)
 
 
 def run_sql(at: AppTest, sql: str) -> AppTest:

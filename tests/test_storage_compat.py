@@ -23,6 +23,7 @@ import pytest
 from capwatch import db, schema
 from capwatch.load import ingest
 from tests import untidy_returns
+from tests.tables_support import header
 
 
 def _duckdb_cli() -> str | None:
@@ -97,8 +98,7 @@ def test_the_file_stays_readable_after_a_replacement_and_an_unload(tmp_path: Pat
         tmp_path / "fix",
         {
             "capacity_fix.csv": (
-                "site_code,service_line,activity_type,week_start,capacity_units\n"
-                "NX102,diagnostics,,2020-06-01,25\n"
+                header("capacity", "activity_type") + "NX102,diagnostics,,2020-06-01,25\n"
             )
         },
     )

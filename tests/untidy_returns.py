@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.tables_support import header
+
 FILES: dict[str, str] = {
     "providers.csv": (
         "Provider Code,provider_name,Group,region\n"
@@ -16,8 +18,7 @@ FILES: dict[str, str] = {
         " NX2 ,Beta Care,Alpha Group,North East & Yorkshire\n"
     ),
     "sites.csv": (
-        "site_code,provider_code,site_name,region,latitude,longitude\n"
-        "NX101,NX1,Alpha One,London,51.5,-0.1\n"
+        header("sites", "latitude", "longitude") + "NX101,NX1,Alpha One,London,51.5,-0.1\n"
         "nx102,NX1,Alpha Two,London,,\n"
         "NX201,NX2,Beta One,North East and Yorkshire,53.8,-1.5\n"
     ),
@@ -28,22 +29,19 @@ FILES: dict[str, str] = {
         "C2,NX2,01/06/2020,2020-06-30,730000,removed,2020-06-15,poor utilisation\n"
     ),
     "unit_prices.csv": (
-        "service_line,activity_type,unit_price_gbp\n"
-        "diagnostics,,100\n"
+        header("unit_prices", "activity_type") + "diagnostics,,100\n"
         "diagnostics,MRI,200\n"
         "Day case,,1000\n"
     ),
     "capacity.csv": (
-        "site_code,service_line,activity_type,week_start,capacity_units\n"
-        "NX101,diagnostics,mri,2020-06-01,10\n"
+        header("capacity", "activity_type") + "NX101,diagnostics,mri,2020-06-01,10\n"
         "NX101,diagnostics,,2020-06-01,5\n"
         "NX102,diagnostics,,2020-06-01,20\n"
         "NX201,day_case,,08/06/2020,4\n"
         'NX201,day_case,,2020-06-15,"1,000"\n'
     ),
     "activity_2020-06.csv": (
-        "site_code,service_line,activity_type,activity_date,funding,units\n"
-        "NX101,diagnostics,MRI,2020-06-02,NHS,3\n"
+        header("activity", "activity_type", "units") + "NX101,diagnostics,MRI,2020-06-02,NHS,3\n"
         "NX101,diagnostics,ct,2020-06-03,nhs,7\n"
         "NX101,diagnostics,mri,2020-06-03,private,2\n"
         "NX102,diagnostics,ct,2020-06-04,nhs,\n"

@@ -10,28 +10,16 @@ asks `recognise` about any file whose name names no contract table.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 
+from capwatch import registry
 from capwatch.contract import InputTable
 from pipelines.published.reader import PublishedReader
 
 
 def discover(package: str) -> tuple[PublishedReader, ...]:
-    """The `READER` of every module of `package`, in order; a module without one, or whose
-    reader is not named like its file, is a mistake and raises `TypeError`."""
-    found: list[PublishedReader] = []
-    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        module = importlib.import_module(f"{package}.{info.name}")
-        reader_ = getattr(module, "READER", None)
-        if not isinstance(reader_, PublishedReader):
-            raise TypeError(f"{module.__name__} defines no READER")
-        if reader_.name != info.name:
-            raise TypeError(
-                f"{module.__name__} defines reader {reader_.name!r}: name it as its file"
-            )
-        found.append(reader_)
+    """The `READER` of every module of `package`, in order (see `capwatch.registry`)."""
+    found = registry.discover(package, "READER", PublishedReader)
     return tuple(sorted(found, key=lambda r: (r.order, r.name)))
 
 

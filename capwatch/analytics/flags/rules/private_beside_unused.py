@@ -42,7 +42,8 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
     threshold = float(p["threshold"])
     keys = ["site_code", "service_line"]
     weeks = (
-        data.scoped.group_by([*keys, "week_start"])
+        # in the rows' order: the sums below then add up in one order, the same every run
+        data.scoped.group_by([*keys, "week_start"], maintain_order=True)
         .agg(
             pl.col("site_name").first(),
             pl.col("provider_code").first(),

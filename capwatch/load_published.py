@@ -1,8 +1,9 @@
 """Loading published files (DM01, the ODS list): read, check, and store whole or not at all.
 
-Called by `capwatch.load.load_file` for a file that `pipelines.published.readers`
-recognised. A DM01 month already held is skipped if its figures are the same, refused if they
-differ (naming the load that holds it) unless `--replace` is given: then the new figures
+Called by `capwatch.load.load_file` for a file that a reader of `pipelines.published.readers`
+recognised: the reader reads it, its reload policy says what a second file does. Under the
+`month` policy (DM01) a month already held is skipped if its figures are the same, refused if
+they differ (naming the load that holds it) unless `--replace` is given: then the new figures
 replace the whole month in one transaction, the old rows go to `dm01_monthly_replaced` and
 `load_changes` records it, so that unloading the revision brings the old month back.
 """
@@ -10,17 +11,16 @@ replace the whole month in one transaction, the old rows go to `dm01_monthly_rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 import polars as pl
 
 from capwatch import db
-from pipelines import answer_key
+from capwatch.schema import quote
 from pipelines.problems import FileRejected, Problem
-from pipelines.published import dm01, extract, ods
-from pipelines.published.readers import STORED
+from pipelines.published import extract
+from pipelines.published.readers import reader as published_reader
 
 _COMPARE = [c for c in extract.COLUMNS if c != "source_row"]
 
@@ -44,34 +44,19 @@ def load_published(
     *,
     replace: bool = False,
 ) -> PublishedLoad:
-    """Read, check and store one published file. Raises FileRejected with every problem."""
-    stored = STORED[reader]
-    notes: list[str] = []
-    if reader == ods.READER:
-        frame = ods.read_ephp(path)
-        notes.append(f"{frame.height:,} independent-sector organisations")
-    elif reader == answer_key.READER:
-        known = writer.query("SELECT provider_code FROM providers")["provider_code"]
-        frame = answer_key.read_answer_key(path, set(known.to_list()))
-        notes.append(f"the synthetic answer key for {frame.height:,} providers")
-    else:
-        if reader == dm01.READER:
-            month = dm01.read_dm01(path)
-            frame, notes = month.frame, month.notes
-        else:
-            frame = extract.read_extract(path)
-            first = cast(date, frame["month"].min())
-            last = cast(date, frame["month"].max())
-            notes.append(
-                f"{frame['month'].n_unique()} months of published DM01 ({first:%b %Y}–{last:%b %Y})"
-            )
-        same = _held_months(writer, path, frame, replace=replace)
+    """Read, check and store one published file with its registered reader (its reload
+    policy decides what a second file does). Raises FileRejected with every problem."""
+    taken = published_reader(reader)
+    read = taken.read(path, _known(writer, taken.known))
+    frame, notes = read.frame, list(read.notes)
+    if taken.reload == "month":
+        same = _held_months(writer, path, taken.table, frame, replace=replace)
         if same is not None and not same.startswith("replaces"):
             return PublishedLoad("skipped", notes=[same])
         if same is not None:
             notes.append(same)
     record = db.LoadRecord(
-        table_name=stored,
+        table_name=taken.table,
         file_name=path.name,
         file_path=str(path.resolve()),
         file_hash=digest,
@@ -82,23 +67,33 @@ def load_published(
     )
     load_id = writer.store(
         record,
-        stored,
+        taken.table,
         frame,
-        replace_keys=reader in (ods.READER, answer_key.READER),
+        replace_keys=taken.reload == "replace",
         started=started,
     )
     return PublishedLoad("loaded", frame.height, load_id, notes)
 
 
+def _known(writer: db.Writer, columns: tuple[str, ...]) -> dict[str, set[str]]:
+    """The codes the database holds in each `table.column` a reader checks its rows against."""
+    known = {}
+    for name in columns:
+        table, column = name.split(".")
+        values = writer.query(f"SELECT DISTINCT {quote(column)} FROM {quote(table)}")
+        known[name] = {str(v) for v in values[column].to_list() if v is not None}
+    return known
+
+
 def _held_months(
-    writer: db.Writer, path: Path, frame: pl.DataFrame, *, replace: bool
+    writer: db.Writer, path: Path, table: str, frame: pl.DataFrame, *, replace: bool
 ) -> str | None:
     """None if no month of `frame` is loaded; a skip note if every month is, with the same
     figures; if any loaded month's figures differ, or only some are loaded: a note starting
     "replaces" with `replace`, FileRejected without."""
     months = frame["month"].unique().sort().to_list()
     held = writer.query(
-        "SELECT d.month, d.load_id, l.file_name FROM dm01_monthly d JOIN load_log l "
+        f"SELECT d.month, d.load_id, l.file_name FROM {table} d JOIN load_log l "
         "USING (load_id) WHERE d.month IN (SELECT unnest(?::DATE[])) "
         "GROUP BY ALL ORDER BY d.month",
         [months],
@@ -107,7 +102,7 @@ def _held_months(
         return None
     cols = ", ".join(_COMPARE)
     stored = writer.query(
-        f"SELECT {cols} FROM dm01_monthly WHERE month IN (SELECT unnest(?::DATE[])) "
+        f"SELECT {cols} FROM {table} WHERE month IN (SELECT unnest(?::DATE[])) "
         "ORDER BY month, org_code, test",
         [months],
     )

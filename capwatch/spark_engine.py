@@ -34,7 +34,7 @@ from capwatch.load import ACTIVITY_GRAIN, _activity_by_day, daily_from_distinct
 from pipelines import validate
 from pipelines.normalise import flag_columns
 from pipelines.problems import MAX_PROBLEMS_SHOWN, FileRejected, Problem
-from pipelines.published.readers import ORDER as PUBLISHED_ORDER
+from pipelines.published.readers import order as published_order
 from pipelines.read import (
     ROW,
     Fingerprint,
@@ -185,7 +185,7 @@ class SparkActivity:
 
         activity = input_table("activity")
         found = [ft for ft in files if not inside(ft[0])] + [(d, activity) for d in datasets]
-        order = LOAD_ORDER + PUBLISHED_ORDER  # as read.discover: the answer key, DM01, ODS
+        order = LOAD_ORDER + published_order()  # as read.discover: the answer key, DM01, ODS
         found.sort(key=lambda ft: (order.index(ft[1].name), str(ft[0])))
         return found, [p for p in problems if not inside(Path(p.file))]
 

@@ -57,7 +57,7 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
     folder are passed over; a file named on its own is always read (or rejected).
     """
     from capwatch.contract import LOAD_ORDER
-    from pipelines.published.readers import ORDER as PUBLISHED_ORDER
+    from pipelines.published.readers import order as published_order
     from pipelines.published.readers import recognise as recognise_published
 
     found: list[tuple[Path, InputTable]] = []
@@ -103,7 +103,7 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, InputTable]], list[Pro
                 )
                 continue
             found.append((f, table))
-    order = LOAD_ORDER + PUBLISHED_ORDER
+    order = LOAD_ORDER + published_order()
     found.sort(key=lambda ft: (order.index(ft[1].name), str(ft[0])))
     return found, problems
 

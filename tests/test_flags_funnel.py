@@ -14,9 +14,14 @@ Proportion scale (PHEindicatormethods): p̄ ± z √(p̄(1 − p̄)/n) = 0.3 ± 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from typer.testing import CliRunner
 
 from capwatch.analytics.flags import funnel
+from capwatch.cli import app
+from tests.test_flags_rules import build
 
 
 def test_exact_normal_quantiles() -> None:
@@ -92,3 +97,23 @@ def test_winsorising_pulls_the_tails_in_to_r_type_7_quantiles() -> None:
     assert funnel.winsorise([10.0, 1.0, 5.0, 2.0, 9.0], 0.25) == pytest.approx(
         [9.0, 2.0, 5.0, 2.0, 9.0]
     )
+
+
+def test_cli_takes_choice_names(tmp_path: Path) -> None:
+    db = build(tmp_path / "data")
+    out = tmp_path / "funnel.csv"
+    runner = CliRunner()
+    ok = runner.invoke(
+        app,
+        ["flags", "--out", str(out), "--db", str(db), "--rule", "funnel",
+         "--param", "funnel.overdispersion=none", "--param", "funnel.scale=proportion"],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert (
+        "wrote 1 flag on 1 provider" in ok.output
+    )  # AA1 only: DD1's plain proportion funnel is below 0
+    bad = runner.invoke(
+        app, ["flags", "--out", str(out), "--db", str(db), "--param", "funnel.overdispersion=2"]
+    )
+    assert bad.exit_code != 0
+    assert "must be one of additive, multiplicative, none" in str(bad.exception)

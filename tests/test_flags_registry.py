@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from datetime import date
 from pathlib import Path
+from typing import get_type_hints
 
+import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 from capwatch import docs
 from capwatch.analytics.flags import FlagRuleError, parse_params, resolve_params
-from capwatch.analytics.flags.base import CHART_KINDS, Rule
+from capwatch.analytics.flags.base import (
+    CHART_KINDS,
+    FLAG_COLUMNS,
+    FLAG_SCHEMA,
+    FlagRow,
+    Rule,
+    frame,
+)
+from capwatch.analytics.flags.params import Param
 from capwatch.analytics.flags.rules import RULE_NAMES, RULES, discover, parse_param, rule
-from capwatch.cli import app
 from capwatch.ui import flag_charts
-from tests.test_flags_rules import build
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "capwatch" / "analytics" / "flags" / "rules"
 
@@ -24,13 +32,9 @@ RULES_DIR = Path(__file__).resolve().parent.parent / "capwatch" / "analytics" / 
 def test_every_module_in_the_rules_package_is_one_rule_named_like_its_file() -> None:
     modules = sorted(p.stem for p in RULES_DIR.glob("*.py") if p.stem != "__init__")
     assert sorted(RULE_NAMES) == modules
-    assert RULE_NAMES == (
-        "low_utilisation",
-        "spc",
-        "funnel",
-        "value_for_money",
-        "private_beside_unused",
-    )  # display order (`Rule.order`)
+    by_order = sorted(RULES, key=lambda r: (r.order, r.name))
+    assert tuple(r.name for r in by_order) == RULE_NAMES  # display order (`Rule.order`)
+    assert len({r.order for r in RULES}) == len(RULES)  # no tie left to the name
     for r in RULES:
         assert isinstance(r, Rule)
         assert r.title and r.description and r.severity and r.money
@@ -92,25 +96,28 @@ def test_a_module_without_a_rule_or_misnamed_is_refused(
         discover(misnamed)
 
 
+def _params(kind: str) -> list[tuple[Rule, Param]]:
+    return [(r, p) for r in RULES for p in r.params if p.kind == kind]
+
+
 def test_choice_parameters_take_names() -> None:
-    assert parse_param("funnel.overdispersion=multiplicative") == (
-        "funnel",
-        "overdispersion",
-        "multiplicative",
-    )
-    assert parse_param("funnel.scale = Proportion") == ("funnel", "scale", "proportion")
-    with pytest.raises(FlagRuleError, match="one of additive, multiplicative, none, got '2'"):
-        parse_param("funnel.overdispersion=2")
-    with pytest.raises(FlagRuleError, match=r"RULE\.KEY=VALUE"):
-        parse_param("overdispersion=none")
+    choices = _params("choice")
+    assert choices, "no rule has a choice parameter: this test checks nothing"
+    for r, p in choices:
+        for name in p.choices:
+            assert parse_param(f"{r.name}.{p.key} = {name.upper()}") == (r.name, p.key, name)
+        with pytest.raises(FlagRuleError, match=f"one of {', '.join(p.choices)}, got '2'"):
+            parse_param(f"{r.name}.{p.key}=2")
+        with pytest.raises(FlagRuleError, match=r"RULE\.KEY=VALUE"):
+            parse_param(f"{p.key}={p.default}")
+        other = next(c for c in p.choices if c != p.default)
+        resolved = resolve_params({r.name: {p.key: other}})
+        assert resolved[r.name] == {**r.defaults, p.key: other}
+        assert all(resolved[n] == rule(n).defaults for n in RULE_NAMES if n != r.name)
+    r, p = _params("integer")[0]
     with pytest.raises(FlagRuleError, match="needs a number"):
-        parse_param("spc.run_length=seven")
-    assert parse_params(["funnel.overdispersion=none", "spc.run_length=8"]) == {
-        "funnel": {"overdispersion": "none"},
-        "spc": {"run_length": 8},
-    }
-    resolved = resolve_params({"funnel": {"overdispersion": "none"}})
-    assert resolved["funnel"] == {"overdispersion": "none", "scale": "arcsine", "winsor": 0.1}
+        parse_param(f"{r.name}.{p.key}=seven")
+    assert parse_params([f"{r.name}.{p.key}={p.minimum:g}"]) == {r.name: {p.key: p.minimum}}
 
 
 def test_the_readme_rules_section_comes_from_the_registry() -> None:
@@ -120,33 +127,33 @@ def test_the_readme_rules_section_comes_from_the_registry() -> None:
         assert r.severity in section
         for p in r.params:
             assert f"`{r.name}.{p.key}`" in section
-    assert "| `funnel.overdispersion` | additive | additive / multiplicative / none |" in section
+    for r, p in _params("choice"):
+        row = f"| `{r.name}.{p.key}` | {p.default} | {' / '.join(p.choices)} |"
+        assert row in section
     readme = docs.README.read_text(encoding="utf-8")
     assert "--param RULE.KEY=VALUE" in readme
     assert "--param KEY=VALUE" not in readme
 
 
-def test_cli_takes_choice_names(tmp_path: Path) -> None:
-    db = build(tmp_path / "data")
-    out = tmp_path / "funnel.csv"
-    runner = CliRunner()
-    ok = runner.invoke(
-        app,
-        ["flags", "--out", str(out), "--db", str(db), "--rule", "funnel",
-         "--param", "funnel.overdispersion=none", "--param", "funnel.scale=proportion"],
-    )  # fmt: skip
-    assert ok.exit_code == 0, ok.output
-    assert (
-        "wrote 1 flag on 1 provider" in ok.output
-    )  # AA1 only: DD1's plain proportion funnel is below 0
-    bad = runner.invoke(
-        app, ["flags", "--out", str(out), "--db", str(db), "--param", "funnel.overdispersion=2"]
-    )
-    assert bad.exit_code != 0
-    assert "must be one of additive, multiplicative, none" in str(bad.exception)
-
-
 def test_rule_lookup() -> None:
-    assert rule("spc").title == "Special cause variation (SPC)"
-    with pytest.raises(FlagRuleError, match="unknown rule 'nope'; rules are: low_utilisation"):
+    for r in RULES:
+        assert rule(r.name) is r
+    with pytest.raises(FlagRuleError) as refused:
         rule("nope")
+    assert str(refused.value) == f"unknown rule 'nope'; rules are: {', '.join(RULE_NAMES)}"
+
+
+def test_a_flag_row_is_typed_in_the_export_columns_order() -> None:
+    assert tuple(get_type_hints(FlagRow)) == FLAG_COLUMNS
+    assert FLAG_SCHEMA["rule"] == pl.String and FLAG_SCHEMA["weeks"] == pl.Int64
+    assert FLAG_SCHEMA["period_start"] == pl.Date and FLAG_SCHEMA["value"] == pl.Float64
+    row: FlagRow = {"rule": "r", "weeks": 3, "period_start": date(2020, 6, 1), "value": 0.5}
+    built = frame([row])
+    assert built.columns == list(FLAG_COLUMNS) and built.schema == pl.Schema(FLAG_SCHEMA)
+    assert built.row(0, named=True) == {
+        **dict.fromkeys(FLAG_COLUMNS),
+        "rule": "r",
+        "weeks": 3,
+        "period_start": date(2020, 6, 1),
+        "value": 0.5,
+    }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import polars as pl
 
@@ -66,6 +66,22 @@ def weekly(db: Database, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
     )
 
 
+@overload
+def utilisation(nhs_units: pl.Expr, capacity_units: pl.Expr) -> pl.Expr: ...
+@overload
+def utilisation(nhs_units: float, capacity_units: float) -> float | None: ...
+def utilisation(
+    nhs_units: pl.Expr | float, capacity_units: pl.Expr | float
+) -> pl.Expr | float | None:
+    """NHS units delivered ÷ capacity units: the one definition of utilisation, for a Polars
+    expression or two numbers. No capacity gives null (None), never a division by zero."""
+    if isinstance(capacity_units, pl.Expr):
+        return pl.when(capacity_units > 0).then(nhs_units / capacity_units)
+    if isinstance(nhs_units, pl.Expr):
+        raise TypeError("utilisation: both arguments are expressions, or both numbers")
+    return nhs_units / capacity_units if capacity_units > 0 else None
+
+
 def with_ratios(frame: pl.DataFrame) -> pl.DataFrame:
     """Add the ratios of sums: utilisation, unused share of capacity value, private share."""
 
@@ -73,7 +89,7 @@ def with_ratios(frame: pl.DataFrame) -> pl.DataFrame:
         return pl.when(den > 0).then(num / den).otherwise(None)
 
     return frame.with_columns(
-        utilisation=ratio(pl.col("nhs_units"), pl.col("capacity_units")),
+        utilisation=utilisation(pl.col("nhs_units"), pl.col("capacity_units")),
         unused_share=ratio(pl.col("unused_capacity_cost_gbp"), pl.col("capacity_value_gbp")),
         private_share=ratio(pl.col("private_units"), pl.col("nhs_units") + pl.col("private_units")),
     )

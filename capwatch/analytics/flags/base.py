@@ -13,50 +13,66 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict, get_args, get_type_hints
 
 import polars as pl
 
 from capwatch.analytics.filters import Filters
 from capwatch.analytics.flags.data import FlagData, load
 from capwatch.analytics.flags.params import FlagRuleError, Param, Value
+from capwatch.analytics.utilisation import utilisation
 from capwatch.db import Database
 
 RuleParams = Mapping[str, Value]
 Flag = Mapping[str, Any]
 
+
+class FlagRow(TypedDict, total=False):
+    """One flag as a rule builds it: the export's columns, in their order, typed (mypy sees a
+    misspelt key or a wrong type). A key left out is null in the frame."""
+
+    rule: str | None
+    rule_title: str | None
+    severity: str | None
+    subject_type: str | None
+    subject_code: str | None
+    provider_code: str | None
+    provider_name: str | None
+    region: str | None
+    site_code: str | None
+    site_name: str | None
+    service_line: str | None
+    contract_id: str | None
+    period_start: date | None
+    period_end: date | None
+    weeks: int | None
+    measure: str | None
+    value: float | None
+    threshold: float | None
+    capacity_units: int | None
+    nhs_units: int | None
+    private_units: int | None
+    utilisation: float | None
+    unused_capacity_cost_gbp: float | None
+    contract_value_gbp: float | None
+    money_at_stake_gbp: float | None
+    variation_icon: str | None
+    explanation: str | None
+    figures: str | None
+    parameters: str | None
+    evidence_from: date | None
+    evidence_to: date | None
+
+
+_DTYPES: dict[type, type[pl.DataType]] = {
+    str: pl.String,
+    date: pl.Date,
+    int: pl.Int64,
+    float: pl.Float64,
+}
 FLAG_SCHEMA: dict[str, Any] = {
-    "rule": pl.String,
-    "rule_title": pl.String,
-    "severity": pl.String,
-    "subject_type": pl.String,
-    "subject_code": pl.String,
-    "provider_code": pl.String,
-    "provider_name": pl.String,
-    "region": pl.String,
-    "site_code": pl.String,
-    "site_name": pl.String,
-    "service_line": pl.String,
-    "contract_id": pl.String,
-    "period_start": pl.Date,
-    "period_end": pl.Date,
-    "weeks": pl.Int64,
-    "measure": pl.String,
-    "value": pl.Float64,
-    "threshold": pl.Float64,
-    "capacity_units": pl.Int64,
-    "nhs_units": pl.Int64,
-    "private_units": pl.Int64,
-    "utilisation": pl.Float64,
-    "unused_capacity_cost_gbp": pl.Float64,
-    "contract_value_gbp": pl.Float64,
-    "money_at_stake_gbp": pl.Float64,
-    "variation_icon": pl.String,
-    "explanation": pl.String,
-    "figures": pl.String,
-    "parameters": pl.String,
-    "evidence_from": pl.Date,
-    "evidence_to": pl.Date,
+    name: _DTYPES[next(t for t in get_args(hint) if t is not type(None))]
+    for name, hint in get_type_hints(FlagRow).items()
 }
 FLAG_COLUMNS: tuple[str, ...] = tuple(FLAG_SCHEMA)
 SEVERITY_ORDER: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
@@ -158,8 +174,8 @@ def empty_flags() -> pl.DataFrame:
     return pl.DataFrame(schema=FLAG_SCHEMA)
 
 
-def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Flag rows (dicts, missing fields null) as a frame in `FLAG_SCHEMA`."""
+def frame(rows: list[FlagRow]) -> pl.DataFrame:
+    """Flag rows (missing fields null) as a frame in `FLAG_SCHEMA`."""
     if not rows:
         return empty_flags()
     return pl.DataFrame(
@@ -186,9 +202,7 @@ def ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def base(
-    data: FlagData, name: str, title: str, params: RuleParams, provider_code: str
-) -> dict[str, Any]:
+def base(data: FlagData, name: str, title: str, params: RuleParams, provider_code: str) -> FlagRow:
     """Fields every flag of a provider shares."""
     row = data.provider_details.get(provider_code, {})
     return {
@@ -209,12 +223,13 @@ def who(r: Mapping[str, Any]) -> str:
     return f"{r['provider_code']} ({name})" if name else str(r["provider_code"])
 
 
-def money(r: Mapping[str, Any]) -> dict[str, Any]:
+def money(r: Mapping[str, Any]) -> FlagRow:
+    """The units, utilisation and money fields of a flag, from a row of summed measures."""
     return {
         "capacity_units": round(r["capacity_units"]),
         "nhs_units": round(r["nhs_units"]),
         "private_units": round(r["private_units"]),
-        "utilisation": ratio(r["nhs_units"], r["capacity_units"]),
+        "utilisation": utilisation(r["nhs_units"], r["capacity_units"]),
         "unused_capacity_cost_gbp": r["unused_capacity_cost_gbp"],
         "contract_value_gbp": r["contract_value_gbp"],
     }
@@ -260,11 +275,7 @@ def weekly_against_threshold(
     return (
         weeks.join(sums, on="week_start", how="left")
         .fill_null(0.0)
-        .with_columns(
-            utilisation=pl.when(pl.col("capacity_units") > 0).then(
-                pl.col("nhs_units") / pl.col("capacity_units")
-            )
-        )
+        .with_columns(utilisation=utilisation(pl.col("nhs_units"), pl.col("capacity_units")))
         .sort("week_start")
     )
 

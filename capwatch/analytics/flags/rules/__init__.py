@@ -8,27 +8,16 @@ lists the rules or defines a default.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterable, Mapping
 
+from capwatch import registry
 from capwatch.analytics.flags.base import Rule
 from capwatch.analytics.flags.params import FlagRuleError, Value
 
 
 def discover(package: str) -> tuple[Rule, ...]:
-    """The `RULE` of every module of `package`, in display order; a module without one, or
-    whose rule is not named like its file, is a mistake and raises `TypeError`."""
-    found: list[Rule] = []
-    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        module = importlib.import_module(f"{package}.{info.name}")
-        rule_ = getattr(module, "RULE", None)
-        if not isinstance(rule_, Rule):
-            raise TypeError(f"{module.__name__} defines no RULE")
-        if rule_.name != info.name:
-            raise TypeError(f"{module.__name__} defines rule {rule_.name!r}: name it as its file")
-        found.append(rule_)
-    return tuple(sorted(found, key=lambda r: (r.order, r.name)))
+    """The `RULE` of every module of `package`, in display order (see `capwatch.registry`)."""
+    return tuple(sorted(registry.discover(package, "RULE", Rule), key=lambda r: (r.order, r.name)))
 
 
 RULES: tuple[Rule, ...] = discover(__name__)

@@ -17,6 +17,7 @@ from capwatch.analytics.flags import explain, funnel
 from capwatch.analytics.flags.base import (
     Evidence,
     Flag,
+    FlagRow,
     Rule,
     RuleParams,
     base,
@@ -31,6 +32,7 @@ from capwatch.analytics.flags.base import (
 )
 from capwatch.analytics.flags.data import MEASURE_COLUMNS, FlagData, load
 from capwatch.analytics.flags.params import choice, number
+from capwatch.analytics.utilisation import utilisation
 from capwatch.db import Database
 
 NAME = "funnel"
@@ -61,7 +63,7 @@ def funnel_points(data: FlagData, p: RuleParams) -> pl.DataFrame:
     everyone = data.weekly.group_by(keys).agg(sums).filter(pl.col("capacity_units") > 0)
     scoped = data.scoped.group_by(keys).agg(sums).filter(pl.col("capacity_units") > 0)
     rates = data.weekly.group_by("service_line").agg(
-        national_rate=pl.col("nhs_units").sum() / pl.col("capacity_units").sum()
+        national_rate=utilisation(pl.col("nhs_units").sum(), pl.col("capacity_units").sum())
     )
     out = []
     for line_rate in rates.sort("service_line").iter_rows(named=True):
@@ -70,7 +72,9 @@ def funnel_points(data: FlagData, p: RuleParams) -> pl.DataFrame:
             continue
         peers = everyone.filter(pl.col("service_line") == line)
         phi, tau2 = funnel.dispersion(
-            (peers["nhs_units"] / peers["capacity_units"]).to_list(),
+            peers.select(utilisation(pl.col("nhs_units"), pl.col("capacity_units")))[
+                "nhs_units"
+            ].to_list(),
             peers["capacity_units"].to_list(),
             rate,
             method,
@@ -87,7 +91,7 @@ def funnel_points(data: FlagData, p: RuleParams) -> pl.DataFrame:
         }
         out.append(
             mine.with_columns(
-                utilisation=pl.col("nhs_units") / pl.col("capacity_units"),
+                utilisation=utilisation(pl.col("nhs_units"), pl.col("capacity_units")),
                 national_rate=pl.lit(rate, pl.Float64),
                 phi=pl.lit(phi, pl.Float64),
                 tau2=pl.lit(tau2, pl.Float64),
@@ -106,7 +110,7 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
     points = funnel_points(data, p)
     if points.is_empty():
         return empty_flags()
-    rows = []
+    rows: list[FlagRow] = []
     k = len(data.weeks)
     for r in points.filter(pl.col("utilisation") < pl.col("lower_998")).iter_rows(named=True):
         b = base(data, NAME, TITLE, p, r["provider_code"])

@@ -11,6 +11,7 @@ from capwatch.analytics.flags import explain
 from capwatch.analytics.flags.base import (
     Evidence,
     Flag,
+    FlagRow,
     Rule,
     RuleParams,
     base,
@@ -24,6 +25,7 @@ from capwatch.analytics.flags.base import (
 )
 from capwatch.analytics.flags.data import MEASURE_COLUMNS, FlagData, weekly_grid
 from capwatch.analytics.flags.params import number, whole
+from capwatch.analytics.utilisation import utilisation
 from capwatch.db import Database
 
 NAME = "low_utilisation"
@@ -65,7 +67,7 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
                 >= float(p["min_capacity_share"]) * pl.col("national_capacity")
             )
         )
-        .with_columns(utilisation=pl.col("nhs_units") / pl.col("capacity_units"))
+        .with_columns(utilisation=utilisation(pl.col("nhs_units"), pl.col("capacity_units")))
     )
     worst = (
         windows.sort(["utilisation", "week_start"], descending=[False, True])
@@ -73,7 +75,7 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
         .first()
         .filter(pl.col("utilisation") < threshold)
     )
-    rows = []
+    rows: list[FlagRow] = []
     for r in worst.iter_rows(named=True):
         end = r["week_start"]
         start = end - timedelta(weeks=window - 1)

@@ -9,6 +9,7 @@ from capwatch.analytics.flags import explain
 from capwatch.analytics.flags.base import (
     Evidence,
     Flag,
+    FlagRow,
     Rule,
     RuleParams,
     base,
@@ -21,6 +22,7 @@ from capwatch.analytics.flags.base import (
 )
 from capwatch.analytics.flags.data import MEASURE_COLUMNS, FlagData
 from capwatch.analytics.flags.params import number, whole
+from capwatch.analytics.utilisation import utilisation
 from capwatch.db import Database
 
 NAME = "private_beside_unused"
@@ -40,7 +42,8 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
     threshold = float(p["threshold"])
     keys = ["site_code", "service_line"]
     weeks = (
-        data.scoped.group_by([*keys, "week_start"])
+        # in the rows' order: the sums below then add up in one order, the same every run
+        data.scoped.group_by([*keys, "week_start"], maintain_order=True)
         .agg(
             pl.col("site_name").first(),
             pl.col("provider_code").first(),
@@ -49,7 +52,7 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
         .filter(
             (pl.col("capacity_units") > 0)
             & (pl.col("private_units") > 0)
-            & (pl.col("nhs_units") / pl.col("capacity_units") < threshold)
+            & (utilisation(pl.col("nhs_units"), pl.col("capacity_units")) < threshold)
         )
     )
     per = (
@@ -65,10 +68,10 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
         .filter(pl.col("weeks") >= int(p["min_weeks"]))
         .sort(keys)
     )
-    rows = []
+    rows: list[FlagRow] = []
     for r in per.iter_rows(named=True):
         b = base(data, NAME, TITLE, p, r["provider_code"])
-        u = r["nhs_units"] / r["capacity_units"]
+        u = utilisation(r["nhs_units"], r["capacity_units"])
         line = explain.line(r["service_line"])
         priv, nhs = r["private_units"], r["nhs_units"]
         said = explain.pct_pair(u, threshold)

@@ -17,6 +17,7 @@ from capwatch.analytics.flags import explain, spc
 from capwatch.analytics.flags.base import (
     Evidence,
     Flag,
+    FlagRow,
     Rule,
     RuleParams,
     RuleRun,
@@ -31,6 +32,7 @@ from capwatch.analytics.flags.base import (
 )
 from capwatch.analytics.flags.data import MEASURE_COLUMNS, FlagData, load
 from capwatch.analytics.flags.params import whole
+from capwatch.analytics.utilisation import utilisation
 from capwatch.db import Database
 
 NAME = "spc"
@@ -45,7 +47,7 @@ def provider_line_weeks(data: FlagData) -> pl.DataFrame:
         data.scoped.group_by([*keys, "week_start"])
         .agg(pl.col(c).sum() for c in MEASURE_COLUMNS)
         .filter(pl.col("capacity_units") > 0)
-        .with_columns(utilisation=pl.col("nhs_units") / pl.col("capacity_units"))
+        .with_columns(utilisation=utilisation(pl.col("nhs_units"), pl.col("capacity_units")))
         .sort([*keys, "week_start"])
     )
 
@@ -113,7 +115,7 @@ def _short_note(short: list[tuple[str, str, int]], min_weeks: int) -> str:
 
 def compute(data: FlagData, p: RuleParams) -> RuleRun:
     """Special cause concern touching the latest `recent_weeks` points of each series."""
-    rows = []
+    rows: list[FlagRow] = []
     short: list[tuple[str, str, int]] = []
     without_limits = 0
     recent = int(p["recent_weeks"])
@@ -166,8 +168,8 @@ def compute(data: FlagData, p: RuleParams) -> RuleRun:
                 "threshold": latest["lower_limit"],
                 "money_at_stake_gbp": sums["unused_capacity_cost_gbp"],
                 "variation_icon": spc.variation_icon(chart),
-                "evidence_from": chart["week_start"].min(),
-                "evidence_to": chart["week_start"].max(),
+                "evidence_from": cast(date, chart["week_start"].min()),
+                "evidence_to": cast(date, chart["week_start"].max()),
                 "figures": to_json(
                     {
                         **money(sums),

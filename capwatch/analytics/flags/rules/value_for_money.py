@@ -11,6 +11,7 @@ from capwatch.analytics.flags import explain
 from capwatch.analytics.flags.base import (
     Evidence,
     Flag,
+    FlagRow,
     Rule,
     RuleParams,
     base,
@@ -63,7 +64,7 @@ def compute(data: FlagData, p: RuleParams) -> pl.DataFrame:
         )
         .sort("provider_code")
     )
-    rows = []
+    rows: list[FlagRow] = []
     k = len(data.weeks)
     to = explain.day(sunday(data.weeks[-1]))
     for r in per.iter_rows(named=True):

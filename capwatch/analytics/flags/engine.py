@@ -57,8 +57,23 @@ def _capped(flags: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Same data, same bytes: sums of floats come out of parallel aggregation in no fixed order,
+# so their last digits vary from run to run. Money is kept to the penny, other figures to 10
+# decimal places, far below anything shown and far above that noise.
+_MONEY_DECIMALS = 2
+_FIGURE_DECIMALS = 10
+
+
+def _steady(flags: pl.DataFrame) -> pl.DataFrame:
+    """Every float of `flags` rounded: money to the penny, the rest to 10 decimal places."""
+    floats = [c for c, t in FLAG_SCHEMA.items() if t == pl.Float64]
+    return flags.with_columns(
+        pl.col(c).round(_MONEY_DECIMALS if c.endswith("_gbp") else _FIGURE_DECIMALS) for c in floats
+    )
+
+
 def _sorted(flags: pl.DataFrame) -> pl.DataFrame:
-    flags = _capped(flags)
+    flags = _steady(_capped(flags))
     return flags.sort(
         ["money_at_stake_gbp", "rule", "subject_code"],
         descending=[True, False, False],

@@ -148,4 +148,4 @@ def test_the_backtest_tables_show_labels_not_codes() -> None:
             {"verdict": ["release"], "wrong": ["C7 (keep, seasonal_dip), C9 (route, none)"]}
         )
     )
-    assert scores.row(0) == ("Release", "C7 (Keep; seasonal dip), C9 (Route work to it; none)")
+    assert scores.row(0) == ("Release", "C7 (Keep; seasonal dip), C9 (Route work to it)")

@@ -79,14 +79,22 @@ def ranked_table(frame: pl.DataFrame, links: list[str], *, key: str) -> list[int
         on_select="rerun",
         selection_mode="single-row",
         overrides={
-            "verdict_label": st.column_config.TextColumn("Verdict", width="small"),
+            "verdict_label": st.column_config.TextColumn("Verdict", width=130),
             "provider_name": st.column_config.TextColumn("Provider", width="medium"),
-            "provider_code": st.column_config.TextColumn("Code", width="small"),
+            "provider_code": st.column_config.TextColumn("Code", width=60),
+            # headers that fit at 1440 px; the help says the rest
             "saving_per_month_gbp": st.column_config.NumberColumn(
-                "Saved a month if released", format=tables.GBP, width="small"
+                "Saving a month",
+                format=tables.GBP,
+                width=120,
+                help="Saved a month if released: the monthly contract value less the NHS work "
+                "it delivered a month, at reference prices.",
             ),
             "at_stake_gbp": st.column_config.NumberColumn(
-                "At stake to date", format=tables.GBP, width="small"
+                "At stake",
+                format=tables.GBP,
+                width=110,
+                help="At stake to date.",
             ),
             "region": st.column_config.TextColumn("Region", width="small"),
             "strength": st.column_config.TextColumn("Strength", width="small"),
@@ -146,7 +154,11 @@ def labelled_scores(scores: pl.DataFrame) -> pl.DataFrame:
     def words(listed: str | None) -> str:
         return re.sub(
             r"\((\w+), (\w+)\)",
-            lambda m: f"({verdict_label(m[1])}; {m[2].replace('_', ' ')})",
+            lambda m: (
+                f"({verdict_label(m[1])}"
+                + ("" if m[2] == "none" else f"; {m[2].replace('_', ' ')}")
+                + ")"
+            ),
             listed or "",
         )
 

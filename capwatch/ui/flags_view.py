@@ -139,6 +139,22 @@ def flag_id(flag: dict[str, Any]) -> str:
     )
 
 
+_PRINT_LABELS = {
+    "severity": "Severity",
+    "rule_title": "Rule",
+    "contract_status": "Contract",
+    "provider_code": "Provider",
+    "provider_name": "Name",
+    "site_code": "Site",
+    "service_line": "Service line",
+    "period_start": "From",
+    "period_end": "To",
+    "utilisation": "Utilisation",
+    "money_at_stake_gbp": "Money at stake",
+    "explanation": "Explanation",
+}
+
+
 def _table(shown: pl.DataFrame, key: str) -> int:
     """The table of flags; returns the index of the selected row (else the flag named in the
     URL, else the first)."""
@@ -174,6 +190,7 @@ def _table(shown: pl.DataFrame, key: str) -> int:
             "explanation": st.column_config.TextColumn("Explanation", width="large"),
         },
     )
+    tables.print_table(table, _PRINT_LABELS)  # the whole table on paper
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
         return int(rows[0])

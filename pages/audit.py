@@ -44,7 +44,7 @@ show_table(
     width="stretch",
     overrides={
         "seq": st.column_config.NumberColumn("#", format="%d"),
-        "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm:ss"),
+        "at": st.column_config.TextColumn("When (UTC)"),
         "who": "Who",
         "action": "Action",
         "what": st.column_config.TextColumn("What", width="large"),

@@ -161,12 +161,15 @@ def test_log_path_follows_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_the_audit_page_shows_words_not_json() -> None:
+    from datetime import UTC, datetime
+
     import polars as pl
 
     from capwatch.ui.audit_view import readable
 
     records = pl.DataFrame(
         {
+            "at": [datetime(2026, 12, 2, 21, 13, 22, tzinfo=UTC)] * 3,
             "action": ["sql", "download", "sign_in"],
             "what": [
                 '{"query": "SELECT 1\\n  FROM x", "error": "no table x"}',
@@ -177,6 +180,7 @@ def test_the_audit_page_shows_words_not_json() -> None:
     )
     shown = readable(records)
     assert shown["action"].to_list() == ["SQL query", "Download", "Sign-in"]
+    assert shown["at"][0] == "2 Dec 2026, 21:13:22"
     assert shown["what"].to_list() == [
         "SELECT 1 FROM x (failed: no table x)",
         "capwatch_flags.csv",

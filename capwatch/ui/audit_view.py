@@ -38,8 +38,10 @@ def describe_what(action: str, what: str | None) -> str:
 
 
 def readable(records: pl.DataFrame) -> pl.DataFrame:
-    """`audit.read_records` with actions as labels and `what` as text."""
+    """`audit.read_records` with actions as labels, `what` as text and `at` as a UK time
+    ("2 Dec 2026, 21:13:22", UTC)."""
     return records.with_columns(
+        at=pl.Series([f"{t.day} {t:%b %Y, %H:%M:%S}" for t in records["at"]], dtype=pl.String),
         what=pl.Series(
             [describe_what(a, w) for a, w in zip(records["action"], records["what"], strict=True)],
             dtype=pl.String,

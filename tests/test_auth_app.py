@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from capwatch.ui import auth
+from tests.download_support import deferred_files
 
 ACCESS = """
 contact = "capwatch-admins@example.nhs.uk"
@@ -161,16 +162,7 @@ def test_download_is_recorded_with_rows_and_filters(
     # The files are made when clicked, on the server's own thread and without a rerun
     # (Streamlit's deferred download): catch the callables the buttons register and run
     # them as the server would, after the page has run.
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    made: dict[str, object] = {}
-    register = MediaFileManager.add_deferred
-
-    def catch(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # type: ignore[no-untyped-def]
-        made[str(file_name)] = data_callable
-        return register(self, data_callable, mimetype, coordinates, file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", catch)
+    made = deferred_files(monkeypatch)
     at = _app({"is_logged_in": True, "email": "lon@example.nhs.uk"})
     assert not at.exception
     csv_name = next(n for n in made if n.endswith(".csv"))

@@ -33,6 +33,7 @@ from capwatch.export import Loads
 from capwatch.load import ingest
 from capwatch.ui.pages import PAGES
 from tests import untidy_returns as tiny
+from tests.download_support import deferred_files
 
 runner = CliRunner()
 BOM = b"\xef\xbb\xbf"
@@ -417,16 +418,7 @@ def test_a_table_too_big_for_excel_gets_a_disabled_button_saying_why(
 
 def _made_files(db: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> dict[str, Any]:
     """The files a page's download buttons would make when clicked (name -> callable)."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    made: dict[str, Any] = {}
-    register = MediaFileManager.add_deferred
-
-    def catch(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # type: ignore[no-untyped-def]
-        made[str(file_name)] = data_callable
-        return register(self, data_callable, mimetype, coordinates, file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", catch)
+    made = deferred_files(monkeypatch)
     _page(db, monkeypatch, name)
     return made
 

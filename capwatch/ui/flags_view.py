@@ -379,7 +379,7 @@ def render_backtest(filters: Filters, overrides: Overrides, *, key: str) -> None
                 "At stake at first flag", format=tables.GBP
             ),
             "contract_value_to_removal_gbp": st.column_config.NumberColumn(
-                "Paid from first flag to removal", format=tables.GBP
+                "Paid to removal", format=tables.GBP, help="Paid from the first flag to removal."
             ),
             "active_contracts": "Active contracts",
             "active_flagged": "Active flagged",

@@ -90,6 +90,12 @@ def loads(db: database.Database) -> Loads:
     )
 
 
+SYNTHETIC_NOTE = (
+    "SYNTHETIC: fictional providers and contracts made by `capwatch generate` / `demo`; "
+    "not real NHS data"
+)
+
+
 def provenance(
     title: str,
     *,
@@ -99,14 +105,17 @@ def provenance(
     extra: Sequence[tuple[str, str]] = (),
     made_for: str | None = None,
     made_at: datetime | None = None,
+    synthetic: bool = False,
 ) -> xlsx.Provenance:
     """What a workbook holds and where it came from (the `About` sheet). `filters` are the
-    lines that describe the filters behind it (`Filters.provenance()`), None for every row."""
+    lines that describe the filters behind it (`Filters.provenance()`), None for every row;
+    `synthetic` says the data are the demo's fictional world (`SYNTHETIC_NOTE`)."""
     made = (made_at or datetime.now(UTC)).astimezone(UTC)
     return xlsx.Provenance(
         title=title,
         items=(
             ("What", title),
+            *([("Synthetic data", SYNTHETIC_NOTE)] if synthetic else []),
             ("Rows", f"{rows:,}"),
             *(filters if filters is not None else [("Filters", "none: every row")]),
             *extra,

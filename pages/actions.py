@@ -18,7 +18,13 @@ from capwatch.ui.metrics import Metric, show_metrics
 from capwatch.ui.pack_button import pack_chooser
 from capwatch.ui.scripts import page_file
 from capwatch.ui.tables import show_table
-from capwatch.ui.verdicts_view import ranked_table, uk_day, verdict_parameters
+from capwatch.ui.verdicts_view import (
+    labelled_scores,
+    labelled_tests,
+    ranked_table,
+    uk_day,
+    verdict_parameters,
+)
 
 AS_OF_KEY = "asof"
 filters = current_filters()
@@ -110,7 +116,7 @@ st.caption(
     "from the first release or challenge to the removal."
 )
 show_table(
-    scores,
+    labelled_scores(scores),
     key="actions_backtest",
     overrides={
         "verdict": "Verdict",
@@ -126,7 +132,7 @@ show_table(
     },
 )
 show_table(
-    rules,
+    labelled_tests(rules),
     key="actions_backtest_rules",
     overrides={"rule": "Test", "hits": "Hits", "misses": "Misses", "false_alarms": "False alarms"},
 )

@@ -6,6 +6,7 @@ import streamlit as st
 
 from capwatch import audit
 from capwatch.ui import format
+from capwatch.ui.audit_view import readable
 from capwatch.ui.auth import current_access, refuse_unless
 from capwatch.ui.tables import show_table
 
@@ -21,7 +22,7 @@ st.caption(
 
 check = audit.verify()
 if check.ok:
-    st.success(check.describe(), icon=":material/verified:")
+    st.success(check.describe().replace(" 1 records", " 1 record"), icon=":material/verified:")
 else:
     st.error(
         f"{check.describe()}. The log has been altered outside capwatch: keep a copy and "
@@ -38,12 +39,12 @@ limit = limit_col.number_input("Rows", 10, 100_000, 1000, step=100, key="audit_l
 
 records = audit.read_records(who=who.strip() or None, actions=tuple(actions), limit=int(limit))
 show_table(
-    records,
+    readable(records),
     key="audit_records",
     width="stretch",
     overrides={
         "seq": st.column_config.NumberColumn("#", format="%d"),
-        "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm:ss"),
+        "at": st.column_config.TextColumn("When (UTC)"),
         "who": "Who",
         "action": "Action",
         "what": st.column_config.TextColumn("What", width="large"),

@@ -9,6 +9,7 @@ Government Licence attribution. Of the shared filters only region applies (see
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -17,7 +18,7 @@ from capwatch.analytics import diagnostics, diagnostics_spc
 from capwatch.ui import diagnostics_charts as charts
 from capwatch.ui import tables
 from capwatch.ui.context import cached
-from capwatch.ui.download import download_table
+from capwatch.ui.download import download_table as download_any
 from capwatch.ui.filters import PROFILE_KEY, current_filters, query_string
 from capwatch.ui.tables import show_table
 
@@ -25,6 +26,7 @@ ALL_TESTS = "all"
 COUNT = st.column_config.NumberColumn
 RATIO = st.column_config.NumberColumn("Share of a year earlier", format=tables.PERCENT)
 filters = current_filters()
+download_table = partial(download_any, published=True)  # real NHS data: never "synthetic"
 
 st.title("Diagnostics: published NHS data")
 st.badge("Real published data — NHS England DM01", icon=":material/public:", color="blue")

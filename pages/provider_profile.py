@@ -228,8 +228,10 @@ if published.shown and not published.monthly.is_empty():
             "waiting_list": st.column_config.NumberColumn("Waiting list", format=tables.UNITS),
         },
     )
-    download_table(published.monthly, f"dm01_{code}", own, key="dl_profile_dm01")
-    download_table(published.by_test, f"dm01_by_test_{code}", own, key="dl_profile_dm01_tests")
+    download_table(published.monthly, f"dm01_{code}", own, key="dl_profile_dm01", published=True)
+    download_table(
+        published.by_test, f"dm01_by_test_{code}", own, key="dl_profile_dm01_tests", published=True
+    )
     # Issue 22: its Making Data Count chart, where it is an IS organisation in DM01.
     from capwatch.analytics import diagnostics_spc
     from capwatch.ui.diagnostics_charts import xmr_chart
@@ -240,4 +242,6 @@ if published.shown and not published.monthly.is_empty():
             xmr_chart(spc_chart, "Its DM01 tests against the pre-pandemic baseline (XmR)"),
             key="profile_dm01_spc",
         )
-        download_table(spc_chart, f"dm01_spc_{code}", own, key="dl_profile_dm01_spc")
+        download_table(
+            spc_chart, f"dm01_spc_{code}", own, key="dl_profile_dm01_spc", published=True
+        )

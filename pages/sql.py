@@ -23,7 +23,7 @@ from capwatch.export import arrow_csv_bytes, arrow_xlsx_bytes, provenance
 from capwatch.sandbox import Limits, QueryResult, run_query
 from capwatch.ui import auth, colours, format
 from capwatch.ui.context import get_db
-from capwatch.ui.download import CSV_MIME, data_loads, excel_button
+from capwatch.ui.download import csv_button, data_are_synthetic, data_loads, excel_button
 from capwatch.ui.tables import show_raw_table, show_table
 
 URL_KEY = "q"
@@ -73,7 +73,9 @@ def _show_result(sql: str, result: QueryResult) -> None:
     show_raw_table(result.preview, key="sql_result_table")
     path = result.output_path
     if path is not None and path.exists():
-        stem = f"capwatch_sql_{datetime.now():%Y-%m-%d_%H%M}"
+        synthetic = data_are_synthetic()  # the database holds the demo's synthetic world
+        prefix = "capwatch-synthetic" if synthetic else "capwatch"
+        stem = f"{prefix}_sql_{datetime.now():%Y-%m-%d_%H%M}"
         rows = result.total_rows
         detail = {"query": sql}
         data = data_loads()
@@ -82,20 +84,17 @@ def _show_result(sql: str, result: QueryResult) -> None:
             about = provenance(
                 "Ad hoc SQL result", rows=rows, filters=None, data=data,
                 extra=(("Query", sql), ("Filters", "the sidebar filters do not apply to SQL")),
-                made_for=access.email if access is not None else None,
+                made_for=access.email if access is not None else None, synthetic=synthetic,
             )  # fmt: skip
             return arrow_xlsx_bytes(path, "sql_result", about, rows)
 
         with st.container(horizontal=True, gap="small"):
-            st.download_button(
+            csv_button(
                 f"Download CSV (all {rows:,} rows)",
-                data=lambda: arrow_csv_bytes(path),  # built only when clicked
-                file_name=f"{stem}.csv",
-                mime=CSV_MIME,
-                icon=":material/download:",
+                lambda: arrow_csv_bytes(path),  # built only when clicked
+                f"{stem}.csv",
                 key="sql_download",
-                on_click=auth.audit_download,  # audited: file, rows and the query
-                args=("sql", f"{stem}.csv", rows, detail),
+                audit=("sql", f"{stem}.csv", rows, detail),  # file, rows and the query
             )
             excel_button(
                 workbook, f"{stem}.xlsx", rows, key="sql_download_xlsx",

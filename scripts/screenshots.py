@@ -4,7 +4,8 @@
 
 Without `--db` it generates the synthetic demo (seed 2020, scale 0.1) in a temporary folder.
 The server is started with `streamlit run app.py` and stopped at the end; a browser is never
-downloaded. Each page is saved as OUT/<page>.png (full page), ready to look at.
+downloaded. Every page of `capwatch.ui.pages.PAGES` is saved as OUT/<page>.png (full page),
+ready to look at.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from capwatch.ui.pages import DEFAULT  # noqa: E402
+from capwatch.ui.pages import PAGES as REGISTRY  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -25,18 +28,7 @@ from tests.browser_support import (  # noqa: E402
     wait_for_app,
 )
 
-PAGES = [
-    "overview",
-    "providers",
-    "provider_profile",
-    "service_lines",
-    "regions",
-    "flags",
-    "diagnostics",
-    "sql",
-    "data",
-    "audit",
-]
+PAGES = [p.name for p in REGISTRY]  # every page of the registry, in navigation order
 
 
 def _demo_db(folder: Path, scale: float) -> Path:
@@ -77,7 +69,7 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": args.width, "height": args.height})
                 for name in args.pages:
                     # the default page lives at "/" (see tests/test_browser.py)
-                    page.goto(f"{url}/{'' if name == 'overview' else name}")
+                    page.goto(f"{url}/{'' if name == DEFAULT.name else name}")
                     wait_for_app(page)
                     page.wait_for_timeout(1500)  # charts draw after the script ends
                     page.wait_for_function(

@@ -126,3 +126,18 @@ def test_a_flag_named_in_the_url_opens_with_its_evidence(db_env: Path) -> None:
     at = _app(page_file("flags"), flag=flag_id(second))
     assert at.query_params.get("flag") == flag_id(second)
     assert any(second["explanation"] in m.value for m in at.markdown)
+
+
+def test_the_backtest_tables_show_labels_not_codes() -> None:
+    import polars as pl
+
+    from capwatch.ui.verdicts_view import labelled_scores, labelled_tests
+
+    tests = labelled_tests(pl.DataFrame({"rule": ["low_use", "very_low_use"], "hits": [1, 2]}))
+    assert tests["rule"].to_list() == ["Use below the challenge line", "Use below the release line"]
+    scores = labelled_scores(
+        pl.DataFrame(
+            {"verdict": ["release"], "wrong": ["C7 (keep, seasonal_dip), C9 (route, none)"]}
+        )
+    )
+    assert scores.row(0) == ("Release", "C7 (Keep; seasonal dip), C9 (Route work to it)")

@@ -158,3 +158,31 @@ def test_log_path_follows_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("CAPWATCH_AUDIT_LOG", str(tmp_path / "elsewhere.jsonl"))
     audit.record("sign_in", "a@nhs.net")
     assert (tmp_path / "elsewhere.jsonl").exists()
+
+
+def test_the_audit_page_shows_words_not_json() -> None:
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from capwatch.ui.audit_view import readable
+
+    records = pl.DataFrame(
+        {
+            "at": [datetime(2026, 12, 2, 21, 13, 22, tzinfo=UTC)] * 3,
+            "action": ["sql", "download", "sign_in"],
+            "what": [
+                '{"query": "SELECT 1\\n  FROM x", "error": "no table x"}',
+                '{"file": "capwatch_flags.csv", "filters": {"regions": ["London"]}}',
+                '{"provider": "nhs", "sign_in_id": "abc"}',
+            ],
+        }
+    )
+    shown = readable(records)
+    assert shown["action"].to_list() == ["SQL query", "Download", "Sign-in"]
+    assert shown["at"][0] == "2 Dec 2026, 21:13:22"
+    assert shown["what"].to_list() == [
+        "SELECT 1 FROM x (failed: no table x)",
+        "capwatch_flags.csv",
+        "provider nhs; sign in id abc",
+    ]

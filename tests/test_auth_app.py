@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from capwatch.ui import auth
+from tests.download_support import deferred_files
 
 ACCESS = """
 contact = "capwatch-admins@example.nhs.uk"
@@ -155,17 +156,26 @@ def test_malformed_access_file_fails_closed_naming_the_file(env: Path) -> None:
     assert "scope=" not in _text(at)
 
 
-def test_download_is_recorded_with_rows_and_filters(env: Path) -> None:
+def test_download_is_recorded_with_rows_and_filters(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The files are made when clicked, on the server's own thread and without a rerun
+    # (Streamlit's deferred download): catch the callables the buttons register and run
+    # them as the server would, after the page has run.
+    made = deferred_files(monkeypatch)
     at = _app({"is_logged_in": True, "email": "lon@example.nhs.uk"})
-    at.get("download_button")[0].click().run()
     assert not at.exception
+    csv_name = next(n for n in made if n.endswith(".csv"))
+    assert not [r for r in _records(env) if r["action"] == "download"]  # nothing until clicked
+    csv = made[csv_name]()  # type: ignore[operator]
+    assert csv.decode("utf-8-sig").count("\n") == 4  # header and the 3 rows shown
     downloads = [r for r in _records(env) if r["action"] == "download"]
     assert len(downloads) == 1
     record = downloads[0]
     assert record["who"] == "lon@example.nhs.uk" and record["rows"] == 3
-    assert record["what"]["file"].endswith(".csv")
+    assert record["what"]["file"] == csv_name
     # The Excel button beside it is audited the same way, as its own download.
-    at.get("download_button")[1].click().run()
+    made[csv_name.removesuffix(".csv") + ".xlsx"]()  # type: ignore[operator]
     downloads = [r for r in _records(env) if r["action"] == "download"]
     assert [r["what"]["file"].rsplit(".", 1)[1] for r in downloads] == ["csv", "xlsx"]
     assert downloads[1]["rows"] == 3

@@ -145,7 +145,8 @@ def test_download_providers_csv(app_server: AppServer, browser_page: Page) -> No
     with page.expect_download() as info:
         button.first.click()
     download = info.value
-    assert download.suggested_filename.startswith("capwatch_providers_by_utilisation")
+    # The browser tests' data are synthetic: the file name says so.
+    assert download.suggested_filename.startswith("capwatch-synthetic_providers_by_utilisation")
     data = download.path().read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
@@ -167,7 +168,7 @@ def test_download_providers_excel(app_server: AppServer, browser_page: Page) -> 
         page.locator(".st-key-dl_providers_xlsx button").click()  # built on the click
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
-    assert download.suggested_filename.startswith("capwatch_providers_by_utilisation")
+    assert download.suggested_filename.startswith("capwatch-synthetic_providers_by_utilisation")
     book = openpyxl.load_workbook(io.BytesIO(download.path().read_bytes()))
     assert book.sheetnames == ["providers_by_utilisation", "About"]
     rows = list(book["providers_by_utilisation"].iter_rows(values_only=True))
@@ -183,3 +184,47 @@ def test_download_providers_excel(app_server: AppServer, browser_page: Page) -> 
     loads = _query(app_server, "SELECT min(load_id), max(load_id) FROM load_log")[0]
     about = dict(r[:2] for r in book["About"].iter_rows(min_row=3, values_only=True) if r[0])
     assert about["Data"].startswith(f"load ids {loads[0]}-{loads[1]} ")
+    assert about["Synthetic data"].startswith("SYNTHETIC: fictional providers")
+
+
+def test_excel_clicked_just_after_a_csv_arrives_too(
+    app_server: AppServer, browser_page: Page
+) -> None:
+    # A CSV click used to rerun the page, which revoked the Excel button's deferred file id:
+    # an Excel clicked before the browser had the new id got nothing ("Deferred file ...
+    # not found" in the server log).
+    page = browser_page
+    page.goto(f"{app_server.url}/providers")
+    wait_for_app(page)
+    csv_button = page.locator(".st-key-dl_providers button")
+    excel_button = page.locator(".st-key-dl_providers_xlsx button")
+    excel_button.wait_for()
+    files = []
+    page.on("download", lambda d: files.append(d))
+    csv_button.click()
+    page.wait_for_timeout(300)
+    excel_button.click()
+    deadline = 60_000
+    while len(files) < 2 and deadline > 0:
+        page.wait_for_timeout(250)
+        deadline -= 250
+    names = sorted(f.suggested_filename for f in files)
+    assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "xlsx"], names
+    by_kind = {
+        n.rsplit(".", 1)[1]: f
+        for n, f in zip(names, sorted(files, key=lambda f: f.suggested_filename), strict=True)
+    }
+    expected = [
+        code
+        for code, _ in _query(
+            app_server,
+            "SELECT provider_code, sum(nhs_units) / sum(capacity_units) AS u "
+            "FROM utilisation_weekly GROUP BY provider_code ORDER BY u",
+        )
+    ]
+    rows = list(csv.DictReader(io.StringIO(by_kind["csv"].path().read_bytes().decode("utf-8-sig"))))
+    assert [r["provider_code"] for r in rows] == expected
+    book = openpyxl.load_workbook(io.BytesIO(by_kind["xlsx"].path().read_bytes()))
+    sheet = list(book["providers_by_utilisation"].iter_rows(values_only=True))
+    code_at = sheet[0].index("provider_code")
+    assert [r[code_at] for r in sheet[1:]] == expected

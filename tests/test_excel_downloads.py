@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import polars as pl
@@ -31,6 +33,7 @@ from capwatch.export import Loads
 from capwatch.load import ingest
 from capwatch.ui.pages import PAGES
 from tests import untidy_returns as tiny
+from tests.download_support import deferred_files
 
 runner = CliRunner()
 BOM = b"\xef\xbb\xbf"
@@ -411,3 +414,47 @@ def test_a_table_too_big_for_excel_gets_a_disabled_button_saying_why(
     (disabled,) = [b for b in at.button if b.label == "Excel (.xlsx)"]
     assert disabled.disabled
     assert "more than an Excel sheet holds" in disabled.help
+
+
+def _made_files(db: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> dict[str, Any]:
+    """The files a page's download buttons would make when clicked (name -> callable)."""
+    made = deferred_files(monkeypatch)
+    _page(db, monkeypatch, name)
+    return made
+
+
+def _about(workbook: bytes) -> dict[str, str]:
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    return {r[0]: r[1] for r in book["About"].iter_rows(min_row=3, values_only=True) if r[0]}
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_downloads_say_synthetic_only_when_the_data_are(
+    synthetic: bool,
+    synthetic_db: Path,
+    tiny_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    db = synthetic_db if synthetic else tiny_db
+    if synthetic:  # a copy: the page writes nothing, but the shared file stays untouched
+        db = Path(shutil.copy(synthetic_db, tmp_path / "synthetic.duckdb"))
+    made = _made_files(db, monkeypatch, "providers")
+    names = sorted(made)
+    assert names, "no download on the Providers page"
+    prefix = "capwatch-synthetic_" if synthetic else "capwatch_"
+    assert all(n.startswith(prefix) for n in names), names
+    workbook = next(n for n in names if n.endswith(".xlsx"))
+    about = _about(made[workbook]())
+    assert ("Synthetic data" in about) is synthetic, about
+    if synthetic:
+        assert "not real NHS data" in about["Synthetic data"]
+
+
+def test_provenance_names_synthetic_data_only_when_asked() -> None:
+    from capwatch.export import provenance
+
+    plain = dict(provenance("x", rows=1, filters=None, data=None).items)
+    marked = dict(provenance("x", rows=1, filters=None, data=None, synthetic=True).items)
+    assert "Synthetic data" not in plain
+    assert marked["Synthetic data"].startswith("SYNTHETIC")

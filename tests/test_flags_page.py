@@ -168,3 +168,14 @@ def test_download_holds_every_field_of_the_flags_shown(app: AppTest, db_path: Pa
     assert csv_bytes(expected).decode("utf-8-sig").splitlines()[0].split(",") == list(
         expected.columns
     )
+
+
+def test_flag_card_settings_are_a_sentence_of_labelled_values() -> None:
+    from capwatch.ui.flags_view import settings_sentence
+
+    assert settings_sentence("value_for_money", '{"multiple": 5.0}') == (
+        "Rule settings: price multiple 5×."
+    )
+    text = settings_sentence("low_utilisation", '{"threshold": 0.15, "window_weeks": 6}')
+    assert text == "Rule settings: utilisation threshold 15.0%; window 6 weeks."
+    assert settings_sentence("value_for_money", None) == ""

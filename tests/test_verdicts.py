@@ -294,3 +294,43 @@ def test_the_docs_parameter_table_is_the_parameters_own() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "verdicts.md").read_text("utf-8")
     block = text.split("<!-- params:start -->\n")[1].split("<!-- params:end -->")[0]
     assert block.strip() == describe().strip(), "refresh docs/verdicts.md from describe()"
+
+
+def _verdict_rows(*rows: tuple[str, str, int | None]) -> pl.DataFrame:
+    """(verdict, region, patients waiting) rows; every release saves £1,000 a month."""
+    return pl.DataFrame(
+        {
+            "verdict": [r[0] for r in rows],
+            "region": [r[1] for r in rows],
+            "patients_waiting": [r[2] for r in rows],
+            "saving_per_month_gbp": [1000.0 if r[0] == "release" else 0.0 for r in rows],
+        },
+        schema_overrides={"patients_waiting": pl.Int64},
+    )
+
+
+def test_the_headline_is_one_clean_sentence_for_one_and_many() -> None:
+    from capwatch.analytics.verdicts import headline
+
+    one = _verdict_rows(("route", "London", 12000), ("keep", "London", None))
+    assert headline(one) == (
+        "Route work to 1 contract in London (12,000 patients waiting) and keep 1 contract."
+    )
+    many = _verdict_rows(
+        ("release", "London", None),
+        ("release", "London", None),
+        ("challenge", "North", None),
+        ("route", "South East", 5),
+        ("route", "South East", 5),
+        ("route", "London", 7),
+        ("keep", "North", None),
+        ("keep", "North", None),
+    )
+    assert headline(many) == (
+        "Release 2 contracts (£2.0k a month), challenge 1 contract, route work to "
+        "3 contracts across 2 regions (2 in South East, 1 in London) and keep 2 contracts."
+    )
+    assert headline(_verdict_rows(("keep", "North", None))) == "Keep the 1 active contract."
+    assert headline(_verdict_rows(("keep", "North", None), ("keep", "London", None))) == (
+        "Keep all 2 contracts."
+    )

@@ -9,8 +9,9 @@ API (keep it stable):
 - `current_access() -> Access | None`: the user's access on this run, worked out again if
   `gate()` has not run (a page run on its own); None means "may see nothing".
 - `scope(filters) -> Filters`: the filters limited to the current user's regions (None: nothing).
-- `record_download(what, file_name, rows, filters)`: record a download, CSV or Excel (the
-  `capwatch.ui.download` buttons call it).
+- `record_download(what, file_name, rows, filters)`: record a download, CSV or Excel;
+  `who()` and `record_download_by(who, ...)` do it for a file made after the page ran (the
+  `capwatch.ui.download` buttons).
 - `record_sql(query, rows, error=None)`: record an ad hoc query.
 - `refuse_unless(allowed, what)`: a plain refusal and stop, for pages some users may not open.
 
@@ -202,15 +203,34 @@ def record_download(
     what: str, file_name: str, rows: int, filters: Filters | Mapping[str, Any] | None = None
 ) -> bool:
     """Record a download (CSV or Excel): what it was, its file name, rows, and the filters."""
+    return record_download_by(_who(current_access()), what, file_name, rows, filters)
+
+
+def who() -> str:
+    """The current user as the audit log names them (captured while the page runs, for a
+    download made after it)."""
+    return _who(current_access())
+
+
+def record_download_by(
+    who: str,
+    what: str,
+    file_name: str,
+    rows: int,
+    filters: Filters | Mapping[str, Any] | None = None,
+) -> bool:
+    """`record_download` for `who`, callable outside a script run: a deferred download's
+    file is made on another thread with no session, so nothing can be shown; a failure is
+    logged (the file is still made: the log says it went unrecorded)."""
     detail = _filters_record(filters) if isinstance(filters, Filters) else dict(filters or {})
-    return _record("download", page=what, what={"file": file_name, "filters": detail}, rows=rows)
-
-
-def audit_download(
-    what: str, file_name: str, rows: int, filters: Filters | Mapping[str, Any] | None = None
-) -> None:
-    """`record_download` as a button's `on_click` (Streamlit callbacks return nothing)."""
-    record_download(what, file_name, rows, filters)
+    try:
+        audit.record(
+            "download", who, page=what, what={"file": file_name, "filters": detail}, rows=rows
+        )
+    except (audit.AuditError, OSError) as exc:
+        log.error("audit record failed for a download (%s, %s): %s", file_name, who, exc)
+        return False
+    return True
 
 
 def record_sql(query: str, rows: int | None, error: str | None = None) -> bool:

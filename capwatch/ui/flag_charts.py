@@ -15,6 +15,7 @@ import polars as pl
 
 from capwatch.analytics.flags.base import Evidence
 from capwatch.ui import colours
+from capwatch.ui.charts import money_axis, week_axis
 
 _FONT = {"family": "Arial, Helvetica, sans-serif", "color": "#212B32"}
 _POINT_COLOURS = {
@@ -40,11 +41,15 @@ def _style(fig: go.Figure, title: str, *, y_title: str, pct: bool = True) -> go.
         legend={"orientation": "h", "y": -0.2, "x": 0, "title": None},
     )
     fig.update_xaxes(showgrid=False, linecolor="#AEB7BD")
+    weeks = [x for t in fig.data for x in (t.x or ()) if isinstance(x, date)]
+    if weeks:  # ticks on Mondays, UK dates (1 Jun 2020), as on every other chart
+        fig.update_xaxes(**week_axis(weeks))
+    values = [float(y) for t in fig.data for y in (t.y or ()) if isinstance(y, int | float)]
     fig.update_yaxes(
         title=y_title,
         gridcolor="#E8EDEE",
         zerolinecolor="#AEB7BD",
-        tickformat=".0%" if pct else ",.0f",
+        **({"tickformat": ".0%"} if pct else money_axis(values)),  # money compact: £400k
     )
     return fig
 

@@ -12,6 +12,7 @@ follow each flag's own rule (`Rule.evidence` → `flag_charts.draw`), never a ch
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import plotly.graph_objects as go
@@ -29,6 +30,7 @@ from capwatch.analytics.flags.params import Param, Value
 from capwatch.ui import flag_charts, format, tables
 from capwatch.ui.context import cached
 from capwatch.ui.download import download_table
+from capwatch.ui.parameter_input import parameter_input
 from capwatch.ui.tables import show_table
 
 SORTS = {
@@ -77,7 +79,7 @@ def rule_parameters(*, key: str) -> Overrides:
             for col, r in zip(columns, RULES, strict=True):
                 col.markdown(f"**{r.title}**", help=r.description)
                 for p in r.params:
-                    _param_input(col, p, _widget_key(key, r.name, p.key))
+                    parameter_input(col, p, _widget_key(key, r.name, p.key))
             apply, reset = st.columns(2)
             apply.form_submit_button("Apply", icon=":material/check:", type="primary")
             reset.form_submit_button(
@@ -90,41 +92,6 @@ def rule_parameters(*, key: str) -> Overrides:
             if value != p.default:
                 overrides.append((r.name, p.key, value))
     return tuple(overrides)
-
-
-def _param_input(col: Any, p: Param, wkey: str) -> None:
-    """One parameter's input: a select box of names, or a number box within its bounds."""
-    tip = f"{p.help} Default {p.describe_default()}; {p.describe_range()}."
-    if p.choices:
-        col.selectbox(
-            p.label,
-            options=list(p.choices),
-            index=p.choices.index(str(p.default)),
-            format_func=str.capitalize,
-            key=wkey,
-            help=tip,
-        )
-    elif p.integer:
-        col.number_input(
-            p.label,
-            min_value=int(p.minimum),
-            max_value=int(p.maximum),
-            value=int(p.default),
-            step=1,
-            key=wkey,
-            help=tip,
-        )
-    else:
-        col.number_input(
-            p.label,
-            min_value=float(p.minimum),
-            max_value=float(p.maximum),
-            value=float(p.default),
-            step=float(p.step),
-            format="%.4f" if p.step < 0.01 else "%.2f",
-            key=wkey,
-            help=tip,
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,6 +140,22 @@ def flag_id(flag: dict[str, Any]) -> str:
     )
 
 
+_PRINT_LABELS = {
+    "severity": "Severity",
+    "rule_title": "Rule",
+    "contract_status": "Contract",
+    "provider_code": "Provider",
+    "provider_name": "Name",
+    "site_code": "Site",
+    "service_line": "Service line",
+    "period_start": "From",
+    "period_end": "To",
+    "utilisation": "Utilisation",
+    "money_at_stake_gbp": "Money at stake",
+    "explanation": "Explanation",
+}
+
+
 def _table(shown: pl.DataFrame, key: str) -> int:
     """The table of flags; returns the index of the selected row (else the flag named in the
     URL, else the first)."""
@@ -208,6 +191,7 @@ def _table(shown: pl.DataFrame, key: str) -> int:
             "explanation": st.column_config.TextColumn("Explanation", width="large"),
         },
     )
+    tables.print_table(table, _PRINT_LABELS)  # the whole table on paper
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
         return int(rows[0])
@@ -248,8 +232,9 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
     shown = _filtered(flags, key)
     per_rule = money_by_rule(shown).select("rule_title", "money_at_stake_gbp")
     st.caption(
-        f"{shown.height:,} of {flags.height:,} flags on {shown['provider_code'].n_unique()} "
-        "providers. Money at stake per rule (rules overlap, so these are not added up): "
+        f"{shown.height:,} of {format.plural(flags.height, 'flag')} on "
+        f"{format.plural(shown['provider_code'].n_unique(), 'provider')}. Money at stake "
+        "per rule (rules overlap, so these are not added up): "
         + "; ".join(f"{r} {format.gbp(m, short=True)}" for r, m in per_rule.iter_rows())
         + ". Select a row to see its evidence."
     )
@@ -278,11 +263,47 @@ def render_flags(flags: pl.DataFrame, *, key: str, filters: Filters) -> None:
         st.caption(
             f"Severity {flag['severity']}. Money at stake "
             f"{format.gbp(flag['money_at_stake_gbp'])}; contract value apportioned to these "
-            f"weeks {format.gbp(flag['contract_value_gbp'])}. Rule settings: "
-            f"{flag['parameters']}."
+            f"weeks {format.gbp(flag['contract_value_gbp'])}. "
+            + settings_sentence(flag["rule"], flag["parameters"])
         )
     st.caption("The downloads have every field of the flags shown, with the figures behind them.")
     download_table(shown, "flags", filters, key=f"{key}:download")
+
+
+def setting_value(p: Param, value: Value) -> str:
+    """One setting's value as a reader wants it: a name, a whole number, 5×, 15% or 0.25."""
+    if p.choices:
+        return str(value).capitalize()
+    if p.integer:
+        return f"{int(value):,}"
+    number = float(value)
+    if "multiple" in p.label.lower():
+        return f"{number:g}×"
+    return format.pct(number) if p.maximum <= 1 else f"{number:g}"
+
+
+def _in_sentence(label: str) -> str:
+    """ "Price multiple" → "price multiple"; "NHS utilisation threshold" stays."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def _setting(p: Param, value: Value) -> str:
+    """One setting in words: "window 6 weeks" (a one-word unit in the label goes after the
+    value), "price multiple 5×"."""
+    label, unit = _in_sentence(p.label), ""
+    if label.endswith(")") and " (" in label and " " not in label.rsplit(" (", 1)[1]:
+        label, unit = label[:-1].rsplit(" (", 1)
+    return f"{label} {setting_value(p, value)}" + (f" {unit}" if unit else "")
+
+
+def settings_sentence(rule_name: str, parameters: str | None) -> str:
+    """A flag's rule settings (stored as JSON) as a sentence of labelled, formatted values,
+    e.g. "Rule settings: price multiple 5×." (nothing when the rule has none)."""
+    values = json.loads(parameters or "{}")
+    rule = next((r for r in RULES if r.name == rule_name), None)
+    params = {p.key: p for p in rule.params} if rule is not None else {}
+    shown = [_setting(params[k], v) for k, v in sorted(values.items()) if k in params]
+    return f"Rule settings: {'; '.join(shown)}." if shown else ""
 
 
 def render_notes(notes: tuple[str, ...]) -> None:
@@ -355,7 +376,7 @@ def render_backtest(filters: Filters, overrides: Overrides, *, key: str) -> None
                 "At stake at first flag", format=tables.GBP
             ),
             "contract_value_to_removal_gbp": st.column_config.NumberColumn(
-                "Paid from first flag to removal", format=tables.GBP
+                "Paid to removal", format=tables.GBP, help="Paid from the first flag to removal."
             ),
             "active_contracts": "Active contracts",
             "active_flagged": "Active flagged",

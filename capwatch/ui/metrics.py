@@ -28,5 +28,7 @@ def show_metrics(metrics: Sequence[Metric], *, per_row: int | None = None) -> No
         row = st.columns(width)
         for col, m in zip(row, metrics[start : start + width], strict=False):
             col.metric(
-                m.label, m.value, m.delta, delta_color=m.delta_color, border=True, help=m.help
-            )
+                m.label, m.value, m.delta, delta_color=m.delta_color, border=True, help=m.help,
+                # an uncoloured delta is a note (e.g. "£1.4m a month"), not a change: no arrow
+                delta_arrow="off" if m.delta_color == "off" else "auto",
+            )  # fmt: skip

@@ -23,6 +23,7 @@ CSS = f"""
   opacity: 1 !important;
 }}
 [data-testid="stMetricValue"] {{ font-size: 2rem; }}
+.capwatch-print-only {{ display: none; }}
 @media (max-width: 640px) {{
   [data-testid="stMainBlockContainer"] {{ padding: 1rem 0.75rem 3rem; }}
   [data-testid="stMetricValue"] {{ font-size: 1.5rem; }}
@@ -48,6 +49,17 @@ CSS = f"""
     text-overflow: clip !important;
   }}
   .js-plotly-plot, [data-testid="stPlotlyChart"] {{ break-inside: avoid; }}
+  /* a table with a printed copy: the copy, whole, instead of the canvas grid cut to the paper */
+  [data-testid="stElementContainer"]:has(+ [data-testid="stElementContainer"] .capwatch-print-only)
+    [data-testid="stDataFrame"] {{ display: none !important; }}
+  table.capwatch-print-only {{
+    display: table !important; width: 100%; border-collapse: collapse; font-size: 8pt;
+  }}
+  .capwatch-print-only th, .capwatch-print-only td {{
+    border: 1px solid #AEB7BD; padding: 2px 4px; text-align: left; vertical-align: top;
+  }}
+  .capwatch-print-only thead {{ display: table-header-group; }}
+  .capwatch-print-only tr {{ break-inside: avoid; }}
 }}
 </style>
 """

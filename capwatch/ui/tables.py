@@ -17,7 +17,9 @@ ranked by stay on screen at 1440 px. The frame itself (and so the downloads) is 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import polars as pl
@@ -227,3 +229,33 @@ def show_raw_table(frame: pl.DataFrame, *, key: str, **options: Any) -> Any:
         if dtype == pl.Date
     }
     return st.dataframe(display, hide_index=True, column_config=config, key=key, **options)
+
+
+PRINT_ONLY = "capwatch-print-only"
+"""Class of an element shown only when printing (see `capwatch.ui.styles`)."""
+
+
+def _print_cell(name: str, value: Any) -> str:
+    if value is None:
+        return format.MISSING
+    if name.endswith("_gbp"):
+        return format.gbp(float(value))
+    if name == "utilisation" or name.endswith("_share"):
+        return format.pct(float(value))
+    if isinstance(value, date):
+        return format.uk_date(value)
+    return str(value)
+
+
+def print_table(frame: pl.DataFrame, labels: Mapping[str, str]) -> None:
+    """A plain HTML copy of a table, shown only when the page is printed: the grid on
+    screen is drawn on a canvas and would be cut to the columns that fit the paper."""
+    names = [c for c in labels if c in frame.columns]
+    head = "".join(f"<th>{html.escape(labels[c])}</th>" for c in names)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_print_cell(c, row[c]))}</td>" for c in names) + "</tr>"
+        for row in frame.select(names).iter_rows(named=True)
+    )
+    st.html(
+        f'<table class="{PRINT_ONLY}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )

@@ -8,6 +8,7 @@ Actions page's table, money columns first so they stay on screen at 1440 px.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -17,6 +18,7 @@ import streamlit as st
 from capwatch.analytics.verdicts import VERDICT_LABELS
 from capwatch.analytics.verdicts.params import DEFAULTS, PARAMS
 from capwatch.ui import format, tables
+from capwatch.ui.parameter_input import parameter_input
 from capwatch.ui.tables import show_table
 
 BadgeColour = Literal["red", "orange", "blue", "green", "gray"]
@@ -26,6 +28,17 @@ VERDICT_COLOURS: dict[str, BadgeColour] = {
     "route": "blue",
     "keep": "green",
     "not_enough_data": "gray",
+}
+# The verdict backtest's tests (`capwatch.analytics.verdicts.backtest.RULE_TESTS`) in words.
+RULE_TEST_LABELS = {
+    "low_use": "Use below the challenge line",
+    "very_low_use": "Use below the release line",
+    "price": "Price far above the reference",
+    "dear": "Price above the reference, with low use",
+    "private_work": "Private work beside unused NHS capacity",
+    "demand_shortfall": "Few referrals where capacity is unused",
+    "rising": "Use rising faster than nationally",
+    "missing_returns": "Weekly returns missing",
 }
 TABLE_COLUMNS = (
     "verdict_label",
@@ -51,34 +64,7 @@ def verdict_parameters(*, key: str) -> dict[str, float]:
     with st.expander("Verdict settings (the defaults were chosen on the default data)"):
         cols = st.columns(3)
         for i, p in enumerate(PARAMS):
-            col = cols[i % 3]
-            tip = f"{p.help} Default {p.describe_default()}; range {p.describe_range()}."
-            wkey = f"{key}:{p.key}"
-            if p.integer:
-                value = float(
-                    col.number_input(
-                        p.label,
-                        min_value=int(p.minimum),
-                        max_value=int(p.maximum),
-                        value=int(p.default),
-                        step=1,
-                        key=wkey,
-                        help=tip,
-                    )
-                )
-            else:
-                value = float(
-                    col.number_input(
-                        p.label,
-                        min_value=float(p.minimum),
-                        max_value=float(p.maximum),
-                        value=float(p.default),
-                        step=float(p.step),
-                        format="%.0f" if p.step >= 1 else "%.2f",
-                        key=wkey,
-                        help=tip,
-                    )
-                )
+            value = float(parameter_input(cols[i % 3], p, f"{key}:{p.key}"))
             if value != DEFAULTS[p.key]:
                 changed[p.key] = value
     return changed
@@ -93,14 +79,22 @@ def ranked_table(frame: pl.DataFrame, links: list[str], *, key: str) -> list[int
         on_select="rerun",
         selection_mode="single-row",
         overrides={
-            "verdict_label": st.column_config.TextColumn("Verdict", width="small"),
+            "verdict_label": st.column_config.TextColumn("Verdict", width=130),
             "provider_name": st.column_config.TextColumn("Provider", width="medium"),
-            "provider_code": st.column_config.TextColumn("Code", width="small"),
+            "provider_code": st.column_config.TextColumn("Code", width=60),
+            # headers that fit at 1440 px; the help says the rest
             "saving_per_month_gbp": st.column_config.NumberColumn(
-                "Saved a month if released", format=tables.GBP, width="small"
+                "Saving a month",
+                format=tables.GBP,
+                width=120,
+                help="Saved a month if released: the monthly contract value less the NHS work "
+                "it delivered a month, at reference prices.",
             ),
             "at_stake_gbp": st.column_config.NumberColumn(
-                "At stake to date", format=tables.GBP, width="small"
+                "At stake",
+                format=tables.GBP,
+                width=110,
+                help="At stake to date.",
             ),
             "region": st.column_config.TextColumn("Region", width="small"),
             "strength": st.column_config.TextColumn("Strength", width="small"),
@@ -144,6 +138,34 @@ def render_verdict_box(frame: pl.DataFrame, *, has_contract: bool) -> None:
             )
             for reason in r["reasons"]:
                 st.markdown(f"- {reason['sentence']}")
+
+
+def labelled_tests(rules: pl.DataFrame) -> pl.DataFrame:
+    """The backtest's per-test table with each test's label instead of its code."""
+    return rules.with_columns(
+        pl.col("rule").replace_strict(RULE_TEST_LABELS, default=pl.col("rule"))
+    )
+
+
+def labelled_scores(scores: pl.DataFrame) -> pl.DataFrame:
+    """The backtest's scores with verdict labels, also inside "wrongly given to"
+    ("C12 (keep, seasonal_dip)" → "C12 (Keep; seasonal dip)")."""
+
+    def words(listed: str | None) -> str:
+        return re.sub(
+            r"\((\w+), (\w+)\)",
+            lambda m: (
+                f"({verdict_label(m[1])}"
+                + ("" if m[2] == "none" else f"; {m[2].replace('_', ' ')}")
+                + ")"
+            ),
+            listed or "",
+        )
+
+    return scores.with_columns(
+        pl.col("verdict").replace_strict(VERDICT_LABELS, default=pl.col("verdict")),
+        pl.col("wrong").map_elements(words, return_dtype=pl.String),
+    )
 
 
 def verdict_label(code: str) -> str:

@@ -186,36 +186,44 @@ def flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def headline(frame: pl.DataFrame) -> str:
-    """The plain sentence at the top of the Actions page and the Overview."""
+    """The plain sentence at the top of the Actions page and the Overview, e.g. "Release 2
+    contracts (£12k a month), route work to 3 contracts across 2 regions (2 in London, 1 in
+    South East) and keep 30 contracts." """
     if frame.is_empty():
         return "No active contracts to decide on."
     parts: list[str] = []
     counts = {v: frame.filter(pl.col("verdict") == v) for v in VERDICTS}
 
     def n(k: int) -> str:
-        return f"{k} contract{'s' if k != 1 else ''}"
+        return f"{k:,} contract{'s' if k != 1 else ''}"
 
     release = counts["release"]
     if release.height:
         saving = gbp(float(release["saving_per_month_gbp"].sum()))
-        parts.append(f"Release {n(release.height)} ({saving} a month)")
+        parts.append(f"release {n(release.height)} ({saving} a month)")
     if counts["challenge"].height:
-        parts.append(f"challenge {counts['challenge'].height}")
+        parts.append(f"challenge {n(counts['challenge'].height)}")
     route = counts["route"]
     if route.height:
         regions = route.group_by("region").agg(pl.len(), pl.col("patients_waiting").max())
-        where = "; ".join(
-            f"{r['len']} in {r['region']}, where {units(r['patients_waiting'])} patients wait"
-            if r["patients_waiting"] is not None
-            else f"{r['len']} in {r['region']}"
-            for r in regions.sort(["len", "region"], descending=[True, False]).iter_rows(named=True)
-        )
-        parts.append(f"route work to {route.height} ({where})")
+        rows = regions.sort(["len", "region"], descending=[True, False]).rows(named=True)
+        if len(rows) == 1:
+            waiting = rows[0]["patients_waiting"]
+            where = f" in {rows[0]['region']}" + (
+                f" ({units(waiting)} patients waiting)" if waiting is not None else ""
+            )
+        else:
+            each = ", ".join(f"{r['len']:,} in {r['region']}" for r in rows)
+            where = f" across {len(rows)} regions ({each})"
+        parts.append(f"route work to {n(route.height)}{where}")
     if counts["not_enough_data"].height:
-        parts.append(f"wait for data on {counts['not_enough_data'].height}")
+        parts.append(f"wait for data on {n(counts['not_enough_data'].height)}")
     keep = counts["keep"].height
-    parts.append(f"keep {keep}" if parts else f"Keep all {keep} active contracts")
-    text = "; ".join(parts)
+    if not parts:
+        return f"Keep all {n(keep)}." if keep != 1 else "Keep the 1 active contract."
+    if keep:
+        parts.append(f"keep {n(keep)}")
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return text[0].upper() + text[1:] + "."
 
 

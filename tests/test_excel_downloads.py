@@ -423,11 +423,6 @@ def _made_files(db: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> dict[st
     return made
 
 
-def _about(workbook: bytes) -> dict[str, str]:
-    book = openpyxl.load_workbook(io.BytesIO(workbook))
-    return {r[0]: r[1] for r in book["About"].iter_rows(min_row=3, values_only=True) if r[0]}
-
-
 @pytest.mark.parametrize("synthetic", [True, False])
 def test_downloads_say_synthetic_only_when_the_data_are(
     synthetic: bool,
@@ -445,7 +440,7 @@ def test_downloads_say_synthetic_only_when_the_data_are(
     prefix = "capwatch-synthetic_" if synthetic else "capwatch_"
     assert all(n.startswith(prefix) for n in names), names
     workbook = next(n for n in names if n.endswith(".xlsx"))
-    about = _about(made[workbook]())
+    about = _about(openpyxl.load_workbook(io.BytesIO(made[workbook]())))
     assert ("Synthetic data" in about) is synthetic, about
     if synthetic:
         assert "not real NHS data" in about["Synthetic data"]

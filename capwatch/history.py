@@ -201,6 +201,19 @@ def _restore(con: Connection, table: str, load_id: int) -> list[tuple[int, int]]
         f"WHERE replaced_by = ? AND ({live}) IS NOT NULL",
         [load_id],
     )
+    # Where nothing is live, several loads' rows at one key may wait on it (a load it replaced,
+    # and the rows an earlier unload re-pointed to it): only the latest load's row comes back,
+    # the older ones stay archived, now as replaced by that load. Decided first, then applied,
+    # so that the update never reads its own changes.
+    latest = (
+        f"SELECT {', '.join(f'r.{q(k)}' for k in key)}, max(r.load_id) AS latest "
+        f"FROM {archive} r WHERE r.replaced_by = ? GROUP BY ALL"
+    )
+    con.execute(
+        f"UPDATE {archive} r SET replaced_by = l.latest FROM ({latest}) l "
+        f"WHERE r.replaced_by = ? AND {_match('r', 'l', key)} AND r.load_id < l.latest",
+        [load_id, load_id],
+    )
     restored = con.execute(
         f"SELECT load_id, count(*) FROM {archive} WHERE replaced_by = ? "
         "GROUP BY load_id ORDER BY load_id",

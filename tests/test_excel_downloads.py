@@ -423,7 +423,7 @@ def _made_files(db: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> dict[st
     return made
 
 
-def _about(workbook: bytes) -> dict[str, str]:
+def _about_of(workbook: bytes) -> dict[str, str]:
     book = openpyxl.load_workbook(io.BytesIO(workbook))
     return {r[0]: r[1] for r in book["About"].iter_rows(min_row=3, values_only=True) if r[0]}
 
@@ -445,7 +445,7 @@ def test_downloads_say_synthetic_only_when_the_data_are(
     prefix = "capwatch-synthetic_" if synthetic else "capwatch_"
     assert all(n.startswith(prefix) for n in names), names
     workbook = next(n for n in names if n.endswith(".xlsx"))
-    about = _about(made[workbook]())
+    about = _about_of(made[workbook]())
     assert ("Synthetic data" in about) is synthetic, about
     if synthetic:
         assert "not real NHS data" in about["Synthetic data"]

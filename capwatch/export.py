@@ -251,7 +251,8 @@ def export_relation(db_path: Path, name: str, out: Path, fmt: Format = "csv") ->
         rel = schema.relation(name)
     except KeyError as exc:
         raise CapwatchError(str(exc.args[0])) from exc
-    if not re.fullmatch(r"[a-z_]+", rel.name):  # names come from the dictionary; belt and braces
+    # names come from the dictionary; belt and braces
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", rel.name):
         raise CapwatchError(f"cannot export {name!r}")
     reader = database.Database(db_path)
     out.parent.mkdir(parents=True, exist_ok=True)
